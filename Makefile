@@ -1,0 +1,42 @@
+# Two entry points for users (see README "Quick start"):
+#   make conformance   run the conformance suite against the bundled reference implementation
+#   make test          run every test, lint, type check, traceability and the strict site build
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: conformance test venv lint typecheck docs vectors clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test,docs]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+conformance: $(STAMP)
+	$(BIN)/aip-conformance run --report reports
+
+lint: $(STAMP)
+	$(BIN)/ruff check reference conformance tests tools
+	$(BIN)/mypy
+
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict --quiet --site-dir build/site
+
+vectors: $(STAMP)
+	$(BIN)/aip-conformance vectors generate
+
+test: $(STAMP)
+	$(BIN)/ruff check reference conformance tests tools
+	$(BIN)/mypy
+	$(BIN)/aip-conformance requirements --quiet
+	$(BIN)/aip-conformance vectors check
+	$(BIN)/aip-conformance vectors verify
+	$(BIN)/mkdocs build --strict --quiet --site-dir build/site
+	$(BIN)/pytest -q
+
+clean:
+	rm -rf $(VENV) build reports .mypy_cache .ruff_cache

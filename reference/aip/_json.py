@@ -1,0 +1,88 @@
+"""Strict JSON decoding for bytes that come from the network.
+
+Python's ``json`` silently keeps the last of duplicate member names, accepts ``NaN`` and
+``Infinity``, and has no size or depth bound. AIP rejects all of these; this module is the one
+place that decodes untrusted JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ._errors import AIPError
+
+__all__ = ["MAX_DEPTH", "loads_strict"]
+
+MAX_DEPTH = 32
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"non-finite number {name} is not JSON")
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"duplicate member name {key!r}")
+        out[key] = value
+    return out
+
+
+def _depth(value: Any, limit: int) -> int:
+    # Iterative so a hostile nesting cannot exhaust the Python stack.
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    deepest = 0
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return depth
+        deepest = max(deepest, depth)
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return deepest
+
+
+def loads_strict(
+    data: bytes | str,
+    *,
+    code: str,
+    what: str,
+    max_bytes: int,
+    max_depth: int = MAX_DEPTH,
+) -> Any:
+    """Decode ``data`` as UTF-8 JSON, raising :class:`AIPError` with ``code`` on any defect.
+
+    Rejects: input over ``max_bytes``, invalid UTF-8, a byte order mark, duplicate member
+    names, ``NaN``/``Infinity``, and nesting deeper than ``max_depth``.
+    """
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    if len(raw) > max_bytes:
+        raise AIPError("aip_limit_exceeded", f"{what} is {len(raw)} bytes, limit {max_bytes}")
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raise AIPError(code, f"{what} starts with a byte order mark")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise AIPError(code, f"{what} is not valid UTF-8") from None
+    try:
+        value = json.loads(
+            text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant
+        )
+    except RecursionError:
+        raise AIPError("aip_limit_exceeded", f"{what} nests too deeply") from None
+    except ValueError as exc:
+        raise AIPError(code, f"{what} is not valid JSON ({_short(exc)})") from None
+    # Size is already bounded, so the parser's own recursion guard bounds the work; the
+    # nesting limit is then checked on the decoded value without recursion.
+    if _depth(value, max_depth) > max_depth:
+        raise AIPError("aip_limit_exceeded", f"{what} nests deeper than {max_depth} levels")
+    return value
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:120]
