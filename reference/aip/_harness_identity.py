@@ -1,0 +1,41 @@
+"""Harness operations of the identity profile (see spec/conformance.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from ._documents import verify_document
+from ._encoding import b64url_encode
+from ._errors import AIPError
+from ._harness_base import Case, operation
+from ._identifiers import KeyIdentifier, parse_identifier
+
+__all__: list[str] = []
+
+
+@operation("identifier.parse", profile="identity")
+def identifier_parse(case: Case) -> dict[str, Any]:
+    parsed = parse_identifier(case.input.get("identifier"))
+    if isinstance(parsed, KeyIdentifier):
+        return {"method": "key", "algorithm": "ed25519",
+                "public_key": b64url_encode(parsed.public_key)}
+    return {"method": "web", "host": parsed.host, "port": parsed.port,
+            "path": list(parsed.path), "document_url": parsed.document_url}
+
+
+@operation("document.verify", profile="identity")
+def document_verify(case: Case) -> dict[str, Any]:
+    text = case.input.get("document")
+    if not isinstance(text, str):
+        raise AIPError("aip_input_invalid", "input.document is the document's JSON text")
+    document = verify_document(text.encode("utf-8"), now=case.now,
+                               expected_id=case.input.get("identifier"), skew=case.skew)
+    out: dict[str, Any] = {"id": document.id, "keys": [k.kid for k in document.keys],
+                           "signed_by": document.signed_by, "max_depth": document.max_depth}
+    kid = case.input.get("kid")
+    if kid is not None:
+        key = document.select_key(kid, case.now, case.skew)
+        out["public_key"] = b64url_encode(key.public_bytes(Encoding.Raw, PublicFormat.Raw))
+    return out
