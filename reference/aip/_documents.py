@@ -9,6 +9,7 @@ AIP-DOC-020 for what anchors trust.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -228,7 +229,7 @@ def sign_document(document: dict[str, Any], kid: str, private_key: Ed25519Privat
 
 def build_document(
     identifier: str,
-    keys: list[tuple[str, bytes, int, int | None]],
+    keys: Sequence[tuple[str, bytes, int, int | None]],
     *,
     expires: int,
     signer: tuple[str, Ed25519PrivateKey],
