@@ -39,3 +39,19 @@ def document_verify(case: Case) -> dict[str, Any]:
         key = document.select_key(kid, case.now, case.skew)
         out["public_key"] = b64url_encode(key.public_bytes(Encoding.Raw, PublicFormat.Raw))
     return out
+
+
+@operation("identity.resolve", profile="identity")
+def identity_resolve(case: Case) -> dict[str, Any]:
+    identifier = case.input.get("identifier")
+    if not isinstance(identifier, str):
+        raise AIPError("aip_input_invalid", "input.identifier is a string")
+    resolved = case.resolver().resolve(identifier, now=case.now)
+    out: dict[str, Any] = {"id": resolved.identifier,
+                           "method": "web" if resolved.document else "key"}
+    if resolved.document is not None:
+        out["keys"] = [k.kid for k in resolved.document.keys]
+    if "kid" in case.input or resolved.document is None:
+        key = resolved.key(case.input.get("kid"), case.now, case.skew)
+        out["public_key"] = b64url_encode(key.public_bytes(Encoding.Raw, PublicFormat.Raw))
+    return out

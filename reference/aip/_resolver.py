@@ -154,10 +154,7 @@ class Resolver:
             self._client = None
 
     def resolve(self, identifier: str, *, now: int) -> ResolvedIdentity:
-        try:
-            parsed = parse_identifier(identifier)
-        except AIPError as exc:
-            raise AIPError(_UNRESOLVABLE, exc.reason) from None
+        parsed = parse_identifier(identifier)  # aip_identifier_invalid before any lookup
         if isinstance(parsed, KeyIdentifier):
             return ResolvedIdentity(identifier, None, parsed.public_key)
         pinned = self.trust_store.documents.get(identifier)
@@ -174,10 +171,8 @@ class Resolver:
         try:
             document = verify_document(raw, now=now, expected_id=identifier, skew=self.skew)
         except AIPError as exc:
-            # Expired documents keep their own code; any other defect means the identity
-            # cannot be resolved to something trustworthy.
-            if exc.code in ("aip_document_expired",):
-                raise
+            # Whatever is wrong with the document, the identity has no trustworthy keys
+            # (AIP-RES-007); the document's own code stays in the reason for operators.
             raise AIPError(_UNRESOLVABLE, f"{identifier}: {exc.code}: {exc.reason}") from None
         if pinned is not None:
             # Pinned documents are verified once; later lookups only re-check the clock.
