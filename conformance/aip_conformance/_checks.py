@@ -1,0 +1,13 @@
+"""Registry of conformance checks that are not vector cases (e.g. live endpoint probes).
+
+Traceability counts a requirement as covered when a vector case or one of these checks cites
+it. Each entry maps a stable check id to the requirement ids it tests. Empty until the live
+probes (HTTP, MCP, A2A) land; kept as data so `aip-conformance requirements` needs no imports
+of probe code.
+"""
+
+from __future__ import annotations
+
+__all__ = ["CHECKS"]
+
+CHECKS: dict[str, list[str]] = {}
