@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -164,11 +164,11 @@ def jws_encode(header: Mapping[str, Any], claims: Mapping[str, Any],
     return f"{h}.{p}.{b64url_encode(private_key.sign(signing_input))}"
 
 
-def is_int(value: object) -> bool:
+def is_int(value: object) -> TypeGuard[int]:
     return type(value) is int
 
 
-def is_short_string(value: object, limit: int = _MAX_STRING) -> bool:
+def is_short_string(value: object, limit: int = _MAX_STRING) -> TypeGuard[str]:
     return isinstance(value, str) and 1 <= len(value) <= limit
 
 
@@ -183,14 +183,13 @@ _BAD_PROOF = "aip_proof_invalid"
 
 @dataclass(frozen=True, slots=True)
 class Invocation:
-    """The request a verifier actually received: who it was sent to and what it asks.
+    """What a request actually received asks for (its audience is the verifier's own).
 
     ``operation`` is the protocol operation (``tools/call`` for an MCP tool call), ``tool`` the
     tool name when there is one, and the arguments either as a decoded object or as the JSON
     text received (``arguments_json``), whose digest is then computed from a strict decode.
     """
 
-    audience: str
     operation: str
     tool: str | None = None
     arguments: Mapping[str, Any] | None = None
@@ -215,8 +214,8 @@ class VerifiedProof:
     args_hash: str
 
 
-def create_proof(key: SigningKey, token: str, invocation: Invocation, *, now: int | None = None,
-                 jti: str | None = None) -> str:
+def create_proof(key: SigningKey, token: str, *, audience: str, invocation: Invocation,
+                 now: int | None = None, jti: str | None = None) -> str:
     """Sign an invocation proof for ``token`` with the holder's key (AIP-PRF-001..005).
 
     ``key.identity`` must be the token's ``sub``; a fresh random ``jti`` is used unless one is
@@ -228,7 +227,7 @@ def create_proof(key: SigningKey, token: str, invocation: Invocation, *, now: in
         raise AIPError("aip_input_invalid", f"jti is not a string of 1..{MAX_JTI_LENGTH} characters")
     claims: dict[str, Any] = {
         "iss": key.identity,
-        "aud": invocation.audience,
+        "aud": audience,
         "iat": int(time.time()) if now is None else now,
         "jti": jti,
         "token_hash": token_hash(token),
@@ -264,6 +263,7 @@ def verify_proof(
     *,
     token: str,
     holder: str,
+    audience: str,
     invocation: Invocation,
     resolver: Resolver,
     now: int,
@@ -310,7 +310,7 @@ def verify_proof(
     if now - skew > iat + max_age:
         raise AIPError(_BAD_PROOF, f"proof is older than {max_age} s (stale)")
     # P9: addressed to this verifier, for this request.
-    if claims["aud"] != invocation.audience:
+    if claims["aud"] != audience:
         raise AIPError("aip_audience_mismatch", "proof aud is not this verifier")
     if claims["op"] != invocation.operation:
         raise AIPError("aip_invocation_mismatch", "proof op is not the operation received")
