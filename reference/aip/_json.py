@@ -31,18 +31,17 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _depth(value: Any, limit: int) -> int:
-    # Iterative so a hostile nesting cannot exhaust the Python stack.
-    stack: list[tuple[Any, int]] = [(value, 1)]
+    """Nesting depth as the spec defines it: 0 for a scalar, 1 + the deepest element for an
+    array or object. Iterative, so hostile nesting cannot exhaust the Python stack."""
     deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 1)] if isinstance(value, dict | list) else []
     while stack:
         item, depth = stack.pop()
         if depth > limit:
             return depth
         deepest = max(deepest, depth)
-        if isinstance(item, dict):
-            stack.extend((v, depth + 1) for v in item.values())
-        elif isinstance(item, list):
-            stack.extend((v, depth + 1) for v in item)
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
     return deepest
 
 

@@ -310,10 +310,16 @@ def _documents() -> dict[str, Any]:
     bad("not JSON at all", ["JsonHygiene"], "aip 1.0 document")
     bad("over 64 KiB", ["Limits"], _text(_sign(_document(extensions={"pad": "x" * 66000}), "key-1", K1)),
         "aip_limit_exceeded")
-    deep: Any = 1
-    for _ in range(40):
-        deep = [deep]
-    bad("nesting deeper than 32 levels", ["Limits"], _text(_sign(_document(extensions={"deep": deep}), "key-1", K1)),
+    def nested(levels: int) -> Any:
+        value: Any = 1
+        for _ in range(levels):
+            value = [value]
+        return value
+
+    # The document is depth 1 and extensions depth 2, so 30 nested arrays make 32 in all.
+    ok("nesting exactly 32 levels deep", ["Limits"],
+       _text(_sign(_document(extensions={"deep": nested(30)}), "key-1", K1)), {"signed_by": "key-1"})
+    bad("nesting 33 levels deep", ["Limits"], _text(_sign(_document(extensions={"deep": nested(31)}), "key-1", K1)),
         "aip_limit_exceeded")
 
     # structure
