@@ -12,12 +12,11 @@ from ._errors import (
     VectorFileError,
 )
 from ._harness import DEFAULT_IMPL, Answer, HarnessClient, Implementation
-from ._report import SUITE_VERSION, junit_xml, report_json, write_reports
+from ._report import SUITE_VERSION as __version__
+from ._report import junit_xml, report_json, write_reports
 from ._requirements import TraceReport, check_requirements
 from ._runner import CaseRecord, RunResult, load_baseline, run_suite, score
 from ._vectors import Case, VectorFile, iter_cases, load_all_vectors, load_vectors, repo_root
-
-__version__ = SUITE_VERSION
 
 __all__ = [
     "DEFAULT_IMPL",
