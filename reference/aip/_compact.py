@@ -13,6 +13,7 @@ verification.
 
 from __future__ import annotations
 
+import functools
 import math
 import secrets
 import threading
@@ -70,6 +71,7 @@ MAX_TOKEN_DEPTH = 16  # AIP-TOK-012
 MAX_AUDIENCES = 16
 MAX_BUDGET_USD = 1e9
 _BAD = "aip_token_malformed"
+_DECODED_ENTRIES = 512
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,12 +96,19 @@ class VerifiedToken:
 
 # --- claims -----------------------------------------------------------------------------------
 
+# Identifier parsing (base58 for aip:key) is pure and costs more than the signature check;
+# successful parses are memoised (failures are never cached, so they are always re-checked).
+_parse_identifier = functools.lru_cache(maxsize=4096)(parse_identifier)
+
+
 def _identifier_claim(claims: Mapping[str, Any], name: str) -> str:
     value = claims.get(name)
     if value is None:
         raise AIPError(_BAD, f"token has no {name!r} claim")
     try:
-        parse_identifier(value)
+        _parse_identifier(value)
+    except TypeError:  # unhashable (a list or object): not an identifier
+        raise AIPError(_BAD, f"token {name!r} is not an AIP identifier") from None
     except AIPError as exc:
         raise AIPError(_BAD, f"token {name!r} is not an AIP identifier: {exc.reason}") from None
     assert isinstance(value, str)
@@ -233,7 +242,10 @@ def issue_token(
     return encode_token(claims, key)
 
 
-# --- verifying --------------------------------------------------------------------------------
+# --- verifying ---------------------------------------------------------------------------------
+
+_Decoded = tuple[str | None, VerifiedToken, bytes, bytes]
+
 
 class CompactVerifier:
     """Verifies compact tokens and their invocation proofs for one audience (spec V1..V14).
@@ -271,6 +283,7 @@ class CompactVerifier:
         self.draft01_compat = draft01_compat
         self._keys = KeyCache()
         self._headers: dict[str, str | None] = {}
+        self._decoded: dict[str, _Decoded] = {}
         self._lock = threading.Lock()
 
     def _header(self, h64: str) -> str | None:
@@ -287,6 +300,31 @@ class CompactVerifier:
                 self._headers.clear()
             self._headers[h64] = kid
         return kid
+
+    def _decode(self, token: str) -> _Decoded:
+        """Steps V1-V5: everything that depends only on the token's text.
+
+        A token is presented once per invocation during its life, so the outcome of a
+        successful decode is memoised per token string (bounded). The signature, trust, key,
+        time, audience, proof and scope checks are never memoised.
+        """
+        h64, p64, s64 = jws_split(token, code=_BAD, what="token")
+        # V2-V3: header.
+        kid = self._header(h64)
+        # V4: payload and signature decode.
+        claims = loads_strict(b64url_decode(p64, code=_BAD, what="token payload"), code=_BAD,
+                              what="token payload", max_bytes=MAX_JWT_BYTES)
+        if not isinstance(claims, dict):
+            raise AIPError(_BAD, "token payload is not a JSON object")
+        signature = jws_signature(s64, code=_BAD, what="token signature")
+        # V5: claims.
+        view = check_claims(claims, draft01=self.draft01_compat)
+        decoded = (kid, view, signature, f"{h64}.{p64}".encode("ascii"))
+        with self._lock:
+            if len(self._decoded) >= _DECODED_ENTRIES:
+                self._decoded.clear()
+            self._decoded[token] = decoded
+        return decoded
 
     def _key(self, issuer: str, kid: str | None, now: int) -> Ed25519PublicKey:
         if kid is None:  # draft-01 compatibility only: the issuer's one active key
@@ -313,22 +351,15 @@ class CompactVerifier:
         if now is None:
             now = int(time.time())
         skew = self.skew
-        # V1: presence, size, shape.
+        # V1: presence.
         if token is None or token == "":
             raise AIPError("aip_token_missing", "no token was presented")
         if not isinstance(token, str):
             raise AIPError(_BAD, "token is not a string")
-        h64, p64, s64 = jws_split(token, code=_BAD, what="token")
-        # V2-V3: header.
-        kid = self._header(h64)
-        # V4: payload and signature decode.
-        claims = loads_strict(b64url_decode(p64, code=_BAD, what="token payload"), code=_BAD,
-                              what="token payload", max_bytes=MAX_JWT_BYTES)
-        if not isinstance(claims, dict):
-            raise AIPError(_BAD, "token payload is not a JSON object")
-        signature = jws_signature(s64, code=_BAD, what="token signature")
-        # V5: claims.
-        view = check_claims(claims, draft01=self.draft01_compat)
+        decoded = self._decoded.get(token)
+        if decoded is None:
+            decoded = self._decode(token)
+        kid, view, signature, signing_input = decoded
         issuer = view.issuer
         # V6: trusted issuer.
         if issuer not in self.trusted_issuers:
@@ -337,7 +368,7 @@ class CompactVerifier:
         key = self._key(issuer, kid, now)
         # V8: signature.
         try:
-            key.verify(signature, f"{h64}.{p64}".encode("ascii"))
+            key.verify(signature, signing_input)
         except InvalidSignature:
             raise AIPError("aip_signature_invalid",
                            "token signature does not verify under the issuer's key") from None
@@ -373,7 +404,7 @@ class CompactVerifier:
             issuer=issuer, holder=view.holder, audience=view.audience, scopes=view.scopes,
             issued_at=view.issued_at, expires_at=view.expires_at, not_before=view.not_before,
             jti=view.jti, max_depth=view.max_depth, budget_usd=view.budget_usd, kid=kid,
-            draft01=view.draft01 or kid is None, proof=verified_proof, claims=claims)
+            draft01=view.draft01 or kid is None, proof=verified_proof, claims=view.claims)
 
 
 # --- inspecting -------------------------------------------------------------------------------

@@ -337,12 +337,19 @@ class KeyCache:
 
     def __init__(self, max_entries: int = 1024) -> None:
         self._keys: dict[tuple[str, str | None], tuple[bytes, Ed25519PublicKey]] = {}
+        self._self_certifying: dict[str, ResolvedIdentity] = {}
         self._max = max_entries
         self._lock = threading.Lock()
 
     def get(self, resolver: Resolver, identity: str, kid: str | None, now: int,
             skew: int) -> Ed25519PublicKey:
-        resolved = resolver.resolve(identity, now=now)
+        # An aip:key identity resolves to the key inside the identifier, the same at every
+        # time, so its resolution is memoised; aip:web identities are resolved every time.
+        resolved = self._self_certifying.get(identity)
+        if resolved is None:
+            resolved = resolver.resolve(identity, now=now)
+            if resolved.document is None and len(self._self_certifying) < self._max:
+                self._self_certifying[identity] = resolved
         raw = _raw_key(resolved, kid, now, skew)
         hit = self._keys.get((identity, kid))
         if hit is not None and hit[0] == raw:
