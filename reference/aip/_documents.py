@@ -175,9 +175,14 @@ def verify_document(
         if name in doc:
             _require(isinstance(doc[name], dict), f"{name} is not an object")
     signed_by = _verify_self_signature(doc, keys, now, skew)
+    _check_expiry(ident, expires, now, skew)
+    return IdentityDocument(ident, keys, expires, signed_by, max_depth, doc)
+
+
+def _check_expiry(ident: str, expires: int, now: int, skew: int) -> None:
+    """Step 7: the not-after check of ``expires`` (AIP-DOC-008)."""
     if now - skew > expires:
         raise AIPError("aip_document_expired", f"identity document of {ident} expired")
-    return IdentityDocument(ident, keys, expires, signed_by, max_depth, doc)
 
 
 def _verify_self_signature(

@@ -420,7 +420,7 @@ def _resolution() -> dict[str, Any]:
     vf = VectorFile("identity", ["Resolving identities from an offline trust store; the harness never uses the network."],
                     RES_NOTES)
     good = _sign(_document(keys=[_key_entry("key-1", K1), _key_entry("key-2", K2)]), "key-1", K1)
-    expired = _sign(_document(OTHER_WEB, expires=rfc3339(NOW - DAY)), "key-1", K_BETA)
+    expired = _sign(_document(OTHER_WEB, keys=[_key_entry("key-1", K_BETA)], expires=rfc3339(NOW - DAY)), "key-1", K_BETA)
     forged = copy.deepcopy(_sign(_document("aip:web:example.net/gamma"), "key-1", K1))
     forged["name"] = "changed after signing"
     trust = {"documents": {WEB: good, OTHER_WEB: expired, "aip:web:example.net/gamma": forged,
