@@ -217,6 +217,7 @@ DOC_NOTES: dict[str, dict[str, Any]] = {
     "OptionalMembers": {"description": "Types of optional members; unknown members are signed and otherwise ignored.", "requirements": ["AIP-DOC-013"]},
     "KeySelection": {"description": "Selecting a key by kid at a time, with the clock-skew edges.", "requirements": ["AIP-DOC-014", "AIP-TIME-001", "AIP-TIME-002", "AIP-TIME-004", "AIP-TIME-005"]},
     "Rotation": {"description": "A retired key next to its successor.", "requirements": ["AIP-DOC-014", "AIP-DOC-015"]},
+    "FirstFailingStep": {"description": "Several defects at once: the first failing step of the algorithm decides the single code.", "requirements": ["AIP-ERR-001", "AIP-ERR-002"]},
     "Base64url": {"description": "The signature parts are unpadded base64url.", "requirements": ["AIP-DOC-009", "AIP-ENC-001", "AIP-ENC-002"]},
 }
 
@@ -297,6 +298,16 @@ def _documents() -> dict[str, Any]:
        _text(_sign(_document(delegation={"max_depth": 0}), "key-1", K1)), {"max_depth": 0})
     ok("no delegation member: max_depth defaults to 3", ["MaxDepth"],
        _text(_sign({k: v for k, v in _document().items() if k != "delegation"}, "key-1", K1)), {"max_depth": 3})
+
+    # several defects: the earliest step decides (signature is step 6, expiry step 7)
+    stale_tampered = _sign(_document(expires=rfc3339(NOW - 365 * DAY)), "key-1", K1)
+    stale_tampered["name"] = "changed after signing"
+    bad("expired and altered after signing: the signature step comes first", ["FirstFailingStep"],
+        _text(stale_tampered))
+    bad("expired and in the wrong format version: the version step comes first", ["FirstFailingStep"],
+        _text(_sign(_document(aip="0.9", expires=rfc3339(NOW - 365 * DAY)), "key-1", K1)))
+    bad("oversized and with duplicate members: the size step comes first", ["FirstFailingStep", "Limits"],
+        '{"aip": "1.0", "aip": "1.0", "pad": "' + "x" * 70000 + '"}', "aip_limit_exceeded")
 
     # JSON hygiene
     text = _text(base)
