@@ -55,3 +55,11 @@ def test_without_the_option_the_plugin_adds_nothing(tmp_path: Path) -> None:
     root = make_root(tmp_path, {"synthetic/s.json": vector_file(standard_cases())})
     proc = run_pytest(tmp_path, root)
     assert proc.returncode == 5  # pytest's "no tests collected"
+
+
+def test_an_implementation_that_cannot_start_is_a_usage_error(tmp_path: Path) -> None:
+    root = make_root(tmp_path, {"synthetic/s.json": vector_file(standard_cases())})
+    proc = run_pytest(tmp_path, root, "--aip-impl", "/nonexistent/impl")
+    assert proc.returncode == 4  # pytest's usage error
+    assert "aip-conformance: cannot start implementation" in proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout

@@ -32,7 +32,8 @@ __all__ = [
 ]
 
 ID_PATTERN = re.compile(r"AIP-[A-Z]+-[0-9]{3}")
-EXCLUSIONS_PATH = Path(__file__).resolve().parent / "exclusions.json"
+# Relative to the repository root, so the exclusions always belong to the spec being traced.
+EXCLUSIONS_PATH = Path("conformance/aip_conformance/exclusions.json")
 
 _KEYWORD = re.compile(
     r"(?<![\w-])(MUST NOT|MUST|REQUIRED|SHALL NOT|SHALL|SHOULD NOT|SHOULD|NOT RECOMMENDED"
@@ -259,7 +260,7 @@ def check_requirements(
     if not spec_dir.is_dir():
         raise ConformanceError(f"no spec folder at {spec_dir}")
     defined, errors = scan_spec(spec_dir, base=root)
-    exclusions, excl_errors = _load_exclusions(exclusions_path or EXCLUSIONS_PATH)
+    exclusions, excl_errors = _load_exclusions(exclusions_path or root / EXCLUSIONS_PATH)
     errors += excl_errors
     files = list(vector_files) if vector_files is not None else load_all_vectors(root)
     cited = _citations(files, CHECKS if checks is None else checks)

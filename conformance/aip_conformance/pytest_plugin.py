@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from ._errors import ConformanceError
 from ._harness import HarnessClient, Implementation
 from ._runner import score
 from ._vectors import Case, iter_cases, load_all_vectors, repo_root
@@ -91,14 +92,19 @@ def pytest_collection_modifyitems(
     command = config.getoption("--aip-impl")
     if not command:
         return
-    root = repo_root()
-    client = HarnessClient(
-        command, schemas_dir=root / "schemas", timeout=config.getoption("--aip-timeout")
-    )
-    impl = client.start()
+    try:
+        root = repo_root()
+        files = load_all_vectors(root)
+        client = HarnessClient(
+            command, schemas_dir=root / "schemas", timeout=config.getoption("--aip-timeout")
+        )
+        impl = client.start()
+    except ConformanceError as exc:
+        # A setup problem, reported like a bad command-line option: no traceback.
+        raise pytest.UsageError(f"aip-conformance: {exc}") from exc
     config.stash[_CLIENT] = client
     config.add_cleanup(client.stop)
     profiles = config.getoption("--aip-profile") or list(impl.profiles)
-    cases = [c for c in iter_cases(load_all_vectors(root)) if c.profile in profiles]
+    cases = [c for c in iter_cases(files) if c.profile in profiles]
     suite = AIPSuite.from_parent(session, name="aip-conformance", cases=cases, impl=impl)
     items.extend(suite.collect())
