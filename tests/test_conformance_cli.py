@@ -7,8 +7,9 @@ import shlex
 from pathlib import Path
 
 import pytest
-from aip_conformance.cli import main
 from impls.synthetic import VALID_A, case, fake, make_root, standard_cases, vector_file
+
+from aip_conformance.cli import main
 
 
 @pytest.fixture

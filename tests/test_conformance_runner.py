@@ -7,11 +7,12 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from impls.synthetic import INVALID_X, VALID_A, case, fake, make_root, standard_cases, vector_file
+
 from aip_conformance import BaselineError, ConformanceError, run_suite
 from aip_conformance._report import format_summary, junit_xml, report_json, write_reports
 from aip_conformance._runner import RunResult, subset_mismatch
 from aip_conformance._schemas import schema_errors
-from impls.synthetic import INVALID_X, VALID_A, case, fake, make_root, standard_cases, vector_file
 
 
 def mixed_root(tmp_path: Path) -> Path:

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from aip_conformance._generate import VECTORS_PUBLIC_KEY
 from aip_conformance._schemas import schema_errors
 

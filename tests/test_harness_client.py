@@ -6,9 +6,10 @@ import time
 from pathlib import Path
 
 import pytest
+from impls.synthetic import FAKE_IMPL, REPO, fake
+
 from aip_conformance import HarnessClient, HarnessError
 from aip_conformance._harness import DEFAULT_IMPL, split_command
-from impls.synthetic import FAKE_IMPL, REPO, fake
 
 SCHEMAS = REPO / "schemas"
 OK = {"answer": {"result": {"valid": True, "output": {"x": 1}}}}

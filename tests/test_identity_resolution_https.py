@@ -7,10 +7,11 @@ import time
 from http.server import BaseHTTPRequestHandler
 
 import pytest
-from aip import AIPError, Resolver, TrustStore, build_document
-from aip._keys import public_bytes
 from conftest import HttpsServer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from aip import AIPError, Resolver, TrustStore, build_document
+from aip._keys import public_bytes
 
 NOW = int(time.time())
 

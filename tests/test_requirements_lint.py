@@ -6,9 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
+from impls.synthetic import VALID_A, case, make_root, vector_file
+
 from aip_conformance._requirements import check_requirements, format_table, scan_spec
 from aip_conformance.cli import main
-from impls.synthetic import VALID_A, case, make_root, vector_file
 
 GOOD_SPEC = """\
 # Chapter

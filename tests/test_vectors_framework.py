@@ -8,6 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from impls.synthetic import VALID_A, case, make_root, standard_cases, vector_file
+
 from aip_conformance import VectorFileError, load_vectors
 from aip_conformance._generate import (
     VECTORS_PUBLIC_KEY,
@@ -19,8 +22,6 @@ from aip_conformance._generate import (
     write_vectors,
 )
 from aip_conformance.cli import main
-from cryptography.hazmat.primitives import serialization
-from impls.synthetic import VALID_A, case, make_root, standard_cases, vector_file
 
 
 def fake_generator() -> dict[str, dict[str, Any]]:
