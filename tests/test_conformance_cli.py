@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import shlex
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 from impls.synthetic import VALID_A, case, fake, make_root, standard_cases, vector_file
 
-from aip_conformance.cli import main
+from aip_conformance.cli import _Progress, main
 
 
 @pytest.fixture
@@ -69,3 +70,27 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
         main(["run", "--timeout", "soon"])
     assert exc.value.code == 2
     assert "Traceback" not in capsys.readouterr().err
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_is_a_counter_line_on_a_terminal_only(tmp_path: Path) -> None:
+    from aip_conformance._vectors import load_vectors
+
+    root = make_root(tmp_path, {"synthetic/s.json": vector_file(standard_cases())})
+    cases = load_vectors(root / "vectors/synthetic/s.json", root=root).cases
+    term = FakeTerminal()
+    progress = _Progress(term)
+    progress(0, 3, cases[0])
+    progress(3, 3, cases[2])
+    progress.finish()
+    assert term.getvalue().startswith("\r[0/3] synthetic/s#1\r[3/3] done")
+    assert term.getvalue().endswith("\r")
+    pipe = io.StringIO()
+    quiet = _Progress(pipe)
+    quiet(0, 3, cases[0])
+    quiet.finish()
+    assert pipe.getvalue() == ""
