@@ -3,6 +3,17 @@
 The public API is exactly ``__all__``; everything else lives in private modules.
 """
 
+from ._chained import (
+    ChainLimits,
+    ChainRequest,
+    Hop as ChainHop,
+    Invocation as ChainInvocation,
+    VerifiedChain,
+    chain_delegate,
+    chain_invoke,
+    chain_mint,
+    verify_chain,
+)
 from ._documents import (
     IdentityDocument,
     PublicKeyEntry,
@@ -15,6 +26,12 @@ from ._errors import ERROR_CODES, AIPError
 from ._identifiers import KeyIdentifier, WebIdentifier, key_identifier, parse_identifier
 from ._keys import SigningKey, generate_key, load_key
 from ._resolver import ResolvedIdentity, Resolver, TrustStore
+from ._revocation import (
+    RevocationList,
+    RevocationPolicy,
+    sign_revocation_list,
+    verify_revocation_list,
+)
 from ._time import DEFAULT_SKEW, MAX_SKEW
 
 __version__ = "1.0.0.dev0"
@@ -26,21 +43,34 @@ __all__ = [
     "MAX_SKEW",
     "SPEC_VERSION",
     "AIPError",
+    "ChainHop",
+    "ChainInvocation",
+    "ChainLimits",
+    "ChainRequest",
     "IdentityDocument",
     "KeyIdentifier",
     "PublicKeyEntry",
     "ResolvedIdentity",
     "Resolver",
+    "RevocationList",
+    "RevocationPolicy",
     "SigningKey",
     "TrustStore",
+    "VerifiedChain",
     "WebIdentifier",
     "__version__",
     "build_document",
     "canonical_json",
+    "chain_delegate",
+    "chain_invoke",
+    "chain_mint",
     "generate_key",
     "key_identifier",
     "load_key",
     "parse_identifier",
     "sign_document",
+    "sign_revocation_list",
+    "verify_chain",
     "verify_document",
+    "verify_revocation_list",
 ]

@@ -14,6 +14,7 @@ import traceback
 from typing import Any, TextIO
 
 from . import __version__
+from . import _harness_chained as _chained  # noqa: F401  (registers operations)
 from . import _harness_compact as _compact  # noqa: F401  (registers operations)
 from . import _harness_identity as _identity  # noqa: F401  (registers operations)
 from ._errors import AIPError
