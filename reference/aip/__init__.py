@@ -4,10 +4,10 @@ The public API is exactly ``__all__``; everything else lives in private modules.
 """
 
 from ._chained import (
+    ChainHop,
+    ChainInvocation,
     ChainLimits,
     ChainRequest,
-    Hop as ChainHop,
-    Invocation as ChainInvocation,
     VerifiedChain,
     chain_delegate,
     chain_invoke,

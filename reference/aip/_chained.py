@@ -53,10 +53,10 @@ from ._time import DEFAULT_SKEW, check_skew
 __all__ = [
     "INVOCATION_MAX_AGE",
     "MAX_CONTEXT_LENGTH",
+    "ChainHop",
+    "ChainInvocation",
     "ChainLimits",
     "ChainRequest",
-    "Hop",
-    "Invocation",
     "VerifiedChain",
     "chain_delegate",
     "chain_invoke",
@@ -94,7 +94,7 @@ class ChainRequest:
 
 
 @dataclass(frozen=True, slots=True)
-class Hop:
+class ChainHop:
     index: int
     delegator: str
     kid: str
@@ -113,7 +113,7 @@ class Hop:
 
 
 @dataclass(frozen=True, slots=True)
-class Invocation:
+class ChainInvocation:
     index: int
     invoker: str
     kid: str
@@ -142,8 +142,8 @@ class VerifiedChain:
     expires: int  # block 0
     budget_ceiling: int | None
     principal: str | None
-    hops: tuple[Hop, ...]
-    invocation: Invocation | None
+    hops: tuple[ChainHop, ...]
+    invocation: ChainInvocation | None
     revocation_ids: tuple[str, ...]
     authorized: bool = False  # True when a request was checked (steps 15..19)
     size: int = 0
@@ -446,8 +446,8 @@ def verify_chain(
         max_depth, resolved_root.max_depth)
     budget_ceiling = _optional_int(budget)
     # 7..12. The structural walk.
-    hops: list[Hop] = []
-    invocation: Invocation | None = None
+    hops: list[ChainHop] = []
+    invocation: ChainInvocation | None = None
     signing_keys: list[tuple[str, str]] = [(issuer, root_kid)]
     prev_delegate, prev_scopes, prev_expires = holder, scopes, expires
     prev_budget, chain_principal = budget_ceiling, principal or None
@@ -523,18 +523,18 @@ def verify_chain(
                          revocation_ids, authorized=True, size=len(data))
 
 
-def _hop(row: list[Any], index: int) -> Hop:
+def _hop(row: list[Any], index: int) -> ChainHop:
     _, delegator, kid, delegate, context, scope_text, expires_at, budget, principal = row
     _check_identifier(delegator, f"block {index} delegator")
     _check_identifier(delegate, f"block {index} delegate")
     if principal:
         _check_identifier(principal, f"block {index} principal")
-    return Hop(index, delegator, kid, delegate, context, _scopes(scope_text, f"block {index} "
+    return ChainHop(index, delegator, kid, delegate, context, _scopes(scope_text, f"block {index} "
                "scopes"), dl.epoch(expires_at), _optional_int(budget), principal or None)
 
 
 def _invocation(rows: list[list[Any]], index: int, last_delegate: str, resolver: Resolver,
-                now: int, skew: int, external: bytes) -> Invocation:
+                now: int, skew: int, external: bytes) -> ChainInvocation:
     if len(rows) != 1:
         raise AIPError("aip_chain_invalid", f"block {index} carries more than one invocation")
     _, invoker, kid, audience, operation, tool, digest, jti, iat = rows[0]
@@ -555,7 +555,7 @@ def _invocation(rows: list[list[Any]], index: int, last_delegate: str, resolver:
     if _signer_key(resolver, invoker, kid, now, skew) != external:
         raise AIPError("aip_signature_invalid", f"the invocation is not signed by a key of "
                        f"{invoker}")
-    return Invocation(index, invoker, kid, audience, operation, tool, digest, jti,
+    return ChainInvocation(index, invoker, kid, audience, operation, tool, digest, jti,
                       dl.epoch(iat))
 
 
@@ -565,7 +565,7 @@ def _authorize(chain: VerifiedChain, request: ChainRequest, authorizer: Authoriz
     required = tool_scope(request.tool, code="aip_input_invalid")
     digest = args_hash(request.arguments)
     call = chain.invocation
-    # 15. Invocation present when required.
+    # 15. ChainInvocation present when required.
     if call is None and require_invocation:
         raise AIPError("aip_proof_missing", "the chain has no invocation block")
     if call is not None:

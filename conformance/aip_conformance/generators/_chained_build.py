@@ -206,8 +206,8 @@ class Builder:
             return token.append(block)
         request = token.third_party_request()
         signed = request.create_block(_priv(self.keys[step["signer"]]), block)
-        return token.append_third_party(_pub(self.keys[step.get("external", step["signer"])]),
-                                        signed)
+        external: str = step.get("external") or step["signer"]
+        return token.append_third_party(_pub(self.keys[external]), signed)
 
     def _random(self, data: bytes, step: Step) -> bytes:
         key = hashlib.sha256(hashlib.sha256(data).digest() + jcs(step)).hexdigest()

@@ -470,7 +470,7 @@ def _attacks(b: Builder) -> dict[str, Any]:
     f.bad("holder string with Datalog in it", ["Injection"],
           [mint(holder='aip:key:x"); check if true; //')], "aip_token_malformed")
     # Tampering and structure.
-    for label, step in [("the last byte (the proof's next secret key)",
+    tampering: list[tuple[str, Step]] = [("the last byte (the proof's next secret key)",
                          {"op": "flip", "from_end": 1}),
                         ("the holder named in block 0", {"op": "flip_text", "needle": AGENT[0],
                                                           "offset": 20}),
@@ -479,16 +479,17 @@ def _attacks(b: Builder) -> dict[str, Any]:
                                                         "needle": "tools/call"}),
                         ("block 0's signature", {"op": "flip_sig", "block": 0}),
                         ("block 1's signature", {"op": "flip_sig", "block": 1}),
-                        ("the invocation block's signature", {"op": "flip_sig", "block": 3})]:
-        f.bad(f"one bit flipped in {label}", ["Tampered"], base + [step], "aip_signature_invalid")
-    f.bad("block 2 removed", ["Structure"], base + [{"op": "remove", "block": 2}],
+                        ("the invocation block's signature", {"op": "flip_sig", "block": 3})]
+    for label, step in tampering:
+        f.bad(f"one bit flipped in {label}", ["Tampered"], [*base, step], "aip_signature_invalid")
+    f.bad("block 2 removed", ["Structure"], [*base, {"op": "remove", "block": 2}],
           "aip_signature_invalid")
-    f.bad("blocks 1 and 2 swapped", ["Structure"], base + [{"op": "swap", "a": 1, "b": 2}],
+    f.bad("blocks 1 and 2 swapped", ["Structure"], [*base, {"op": "swap", "a": 1, "b": 2}],
           "aip_signature_invalid")
-    f.bad("block 1 duplicated", ["Structure"], base + [{"op": "duplicate", "block": 1}],
+    f.bad("block 1 duplicated", ["Structure"], [*base, {"op": "duplicate", "block": 1}],
           "aip_signature_invalid")
     f.bad("block 2 replaced by block 2 of another token with the same hops", ["Structure"],
-          base + [{"op": "splice", "block": 2, "donor": donor, "donor_block": 2}],
+          [*base, {"op": "splice", "block": 2, "donor": donor, "donor_block": 2}],
           "aip_signature_invalid")
     # Expiry.
     f.bad("block 0 expired 61 s ago (beyond skew)", ["Expired"], [mint(expires=NOW - 61)],
@@ -497,7 +498,7 @@ def _attacks(b: Builder) -> dict[str, Any]:
           [mint(), hop(1, AGENT[0], AGENT[1]), hop(2, AGENT[1], AGENT[2], expires=NOW - 120)],
           "aip_token_expired")
     f.bad("the last of eight hops expired", ["Expired"],
-          chain(7, invoke=False) + [hop(8, AGENT[7], AGENT[8], expires=NOW - 3600)],
+          [*chain(7, invoke=False), hop(8, AGENT[7], AGENT[8], expires=NOW - 3600)],
           "aip_token_expired")
     # Fact shape and count.
     f.bad("block 1 carries no AIP fact", ["FactCount"],
@@ -514,9 +515,7 @@ def _attacks(b: Builder) -> dict[str, Any]:
                     "fields": {**hop(1, AGENT[0], AGENT[1])["fields"], "seq": 2}}],
           "aip_chain_invalid")
     f.bad("reserved completion block after the invocation", ["Reserved"],
-          chain(1) + [{"op": "third_party", "kind": "raw", "root": "root", "signer": "agent1",
-                       "code": 'aip_completion(3, {e}, "completed", {h});',
-                       "params": {"e": AGENT[1], "h": "sha256:" + "0" * 64}}],
+          [*chain(1), {"op": "third_party", "kind": "raw", "root": "root", "signer": "agent1", "code": 'aip_completion(3, {e}, "completed", {h});', "params": {"e": AGENT[1], "h": "sha256:" + "0" * 64}}],
           "aip_chain_invalid")
     f.bad("reserved attestation block in place of a delegation", ["Reserved"],
           [mint(), {"op": "third_party", "kind": "raw", "root": "root", "signer": "agent0",
@@ -538,7 +537,7 @@ def _attacks(b: Builder) -> dict[str, Any]:
           "aip_token_malformed")
     # Limits.
     f.bad("token over 16384 characters", ["SizeLimits"],
-          chain(1) + [{"op": "pad", "bytes": 13000}], "aip_limit_exceeded")
+          [*chain(1), {"op": "pad", "bytes": 13000}], "aip_limit_exceeded")
     many = [mint(max_depth=8)] + [hop(i + 1, AGENT[i % 2], AGENT[(i + 1) % 2])
                                   for i in range(24)]
     f.bad("25 blocks", ["SizeLimits"], many, "aip_limit_exceeded")
