@@ -70,6 +70,9 @@ def score(case: Case, answer: Answer) -> tuple[Outcome, str]:
             return "failed", f"expected {case.error}, got valid"
         if answer.error != case.error:
             return "failed", f"expected {case.error}, got {got}"
+        if answer.message and ("\n" in answer.message or "\r" in answer.message):
+            # check "runner.error-message-one-line" (AIP-ERR-003)
+            return "failed", "error message is not a single line (AIP-ERR-003)"
         return "passed", ""
     if not answer.valid:
         return "failed", f"expected valid, got {got}"
