@@ -14,6 +14,7 @@ from ._chained import (
     chain_mint,
     verify_chain,
 )
+from ._compact import CompactVerifier, VerifiedToken, encode_token, inspect_token, issue_token
 from ._documents import (
     IdentityDocument,
     PublicKeyEntry,
@@ -25,6 +26,15 @@ from ._encoding import canonical_json
 from ._errors import ERROR_CODES, AIPError
 from ._identifiers import KeyIdentifier, WebIdentifier, key_identifier, parse_identifier
 from ._keys import SigningKey, generate_key, load_key
+from ._proof import (
+    Invocation,
+    VerifiedProof,
+    args_hash,
+    create_proof,
+    token_hash,
+    verify_proof,
+)
+from ._replay import MemoryReplayCache, ReplayCache
 from ._resolver import ResolvedIdentity, Resolver, TrustStore
 from ._revocation import (
     RevocationList,
@@ -47,9 +57,13 @@ __all__ = [
     "ChainInvocation",
     "ChainLimits",
     "ChainRequest",
+    "CompactVerifier",
     "IdentityDocument",
+    "Invocation",
     "KeyIdentifier",
+    "MemoryReplayCache",
     "PublicKeyEntry",
+    "ReplayCache",
     "ResolvedIdentity",
     "Resolver",
     "RevocationList",
@@ -57,20 +71,29 @@ __all__ = [
     "SigningKey",
     "TrustStore",
     "VerifiedChain",
+    "VerifiedProof",
+    "VerifiedToken",
     "WebIdentifier",
     "__version__",
+    "args_hash",
     "build_document",
     "canonical_json",
     "chain_delegate",
     "chain_invoke",
     "chain_mint",
+    "create_proof",
+    "encode_token",
     "generate_key",
+    "inspect_token",
+    "issue_token",
     "key_identifier",
     "load_key",
     "parse_identifier",
     "sign_document",
     "sign_revocation_list",
+    "token_hash",
     "verify_chain",
     "verify_document",
+    "verify_proof",
     "verify_revocation_list",
 ]
