@@ -1,0 +1,340 @@
+"""What every transport binding shares (spec/bindings.md).
+
+* where credentials travel (HTTP headers, MCP ``_meta`` keys, A2A metadata keys);
+* :class:`BindingVerifier`: one verifier for both modes, checking a token (and, in compact
+  mode, its invocation proof) against the request actually received, and returning a
+  :class:`VerifiedCall`;
+* :class:`CompactSigner` / :class:`ChainedSigner`: the client side, which binds each call to
+  its own proof or invocation block (a hop never forwards the token it received);
+* the error mapping: HTTP status, ``WWW-Authenticate`` challenge, JSON body, JSON-RPC error.
+
+Nothing here depends on an SDK; the SDK-specific modules (``http``, ``mcp``, ``a2a``) build on it.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import hashlib
+import json
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from .._chained import ChainRequest, VerifiedChain, chain_invoke, verify_chain
+from .._compact import CompactVerifier, VerifiedToken
+from .._errors import AIPError
+from .._json import loads_strict
+from .._keys import SigningKey
+from .._proof import Invocation, args_hash, create_proof, token_hash
+from .._replay import MemoryReplayCache, ReplayCache
+from .._resolver import Resolver
+from .._revocation import RevocationPolicy
+from .._time import DEFAULT_SKEW, check_skew
+
+__all__ = [
+    "AUTH_SCHEME",
+    "HEADER_PROOF",
+    "HEADER_TOKEN",
+    "HEADER_TOKEN_REF",
+    "MAX_BODY_BYTES",
+    "MAX_HEADER_TOKEN_BYTES",
+    "BindingVerifier",
+    "CallSigner",
+    "ChainedSigner",
+    "CompactSigner",
+    "Credentials",
+    "VerifiedCall",
+    "challenge",
+    "current_call",
+    "error_body",
+    "jsonrpc_error",
+    "read_credentials",
+    "safe_error",
+]
+
+AUTH_SCHEME = "AIP"
+HEADER_TOKEN = "x-aip-token"  # noqa: S105 (a header name)
+HEADER_TOKEN_REF = "x-aip-token-ref"  # noqa: S105
+HEADER_PROOF = "x-aip-proof"
+MAX_HEADER_TOKEN_BYTES = 16384  # AIP-HTTP-004
+MAX_BODY_BYTES = 1024 * 1024  # AIP-HTTP-011
+_MALFORMED = "aip_token_malformed"
+
+Mode = Literal["compact", "chained"]
+
+current_call: contextvars.ContextVar[VerifiedCall | None] = contextvars.ContextVar(
+    "aip_current_call", default=None)
+"""The call verified for the request being served (set by every server-side binding)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """What a client attaches to one call: the token and, in compact mode, its proof."""
+
+    token: str
+    proof: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedCall:
+    """A call that passed verification: who called, under whose authority, bound to what."""
+
+    mode: Mode
+    issuer: str
+    caller: str  # the compact token's holder, or the chain's invoker (its last delegate)
+    audience: str
+    operation: str
+    tool: str | None
+    args_hash: str
+    jti: str
+    token_hash: str
+    scopes: tuple[str, ...]
+    expires: int
+    delegation_path: tuple[str, ...]  # issuer, then every delegate, ending with the caller
+    compact: VerifiedToken | None = field(default=None, repr=False)
+    chain: VerifiedChain | None = field(default=None, repr=False)
+    token: str = field(default="", repr=False)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "mode": self.mode, "issuer": self.issuer, "caller": self.caller,
+            "audience": self.audience, "operation": self.operation, "tool": self.tool,
+            "args_hash": self.args_hash, "jti": self.jti, "token_hash": self.token_hash,
+            "scopes": list(self.scopes), "expires": self.expires,
+            "delegation_path": list(self.delegation_path),
+        }
+        if self.chain is not None:
+            out["chain"] = self.chain.to_json()
+        return out
+
+
+def safe_error(exc: BaseException) -> AIPError:
+    """Any failure as an :class:`AIPError`; unexpected exceptions never leak their text."""
+    if isinstance(exc, AIPError):
+        return exc
+    return AIPError(_MALFORMED, "the credentials could not be processed")
+
+
+def error_body(err: AIPError) -> bytes:
+    return json.dumps(err.to_body(), separators=(",", ":")).encode("utf-8")
+
+
+def _quoted(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def challenge(err: AIPError | None, audience: str) -> str:
+    """The ``WWW-Authenticate`` value of an AIP failure (AIP-HTTP-008)."""
+    parts = [f"{AUTH_SCHEME} realm={_quoted(audience)}"]
+    if err is not None:
+        parts.append(f"error={_quoted(err.code)}")
+    return ", ".join(parts)
+
+
+def jsonrpc_error(err: AIPError, request_id: Any) -> dict[str, Any]:
+    """A JSON-RPC 2.0 error response with the AIP code in ``data`` (AIP-ERR-007/008)."""
+    return {"jsonrpc": "2.0", "id": request_id,
+            "error": {"code": err.jsonrpc_code, "message": err.reason,
+                      "data": {"code": err.code}}}
+
+
+def read_credentials(headers: Iterable[tuple[bytes, bytes]]) -> tuple[str | None, str | None, bool]:
+    """Token, proof and whether a token reference was sent, from raw ASGI headers.
+
+    ``Authorization: AIP <token>`` and ``X-AIP-Token: <token>`` are both accepted; when both
+    are present they must be equal (AIP-HTTP-003). A repeated header is refused.
+    """
+    auth: list[bytes] = []
+    tokens: list[bytes] = []
+    proofs: list[bytes] = []
+    ref = False
+    for name, value in headers:
+        lowered = name.lower()
+        if lowered == b"authorization":
+            auth.append(value)
+        elif lowered == b"x-aip-token":
+            tokens.append(value)
+        elif lowered == b"x-aip-proof":
+            proofs.append(value)
+        elif lowered == b"x-aip-token-ref":
+            ref = True
+    if len(auth) > 1 or len(tokens) > 1 or len(proofs) > 1:
+        raise AIPError(_MALFORMED, "an AIP header is repeated")
+    token: str | None = None
+    if auth:
+        scheme, _, rest = auth[0].partition(b" ")
+        if scheme.lower() == AUTH_SCHEME.lower().encode():
+            token = _header_text(rest.strip(), "Authorization")
+    if tokens:
+        other = _header_text(tokens[0].strip(), "X-AIP-Token")
+        if token is not None and other != token:
+            raise AIPError(_MALFORMED, "Authorization and X-AIP-Token carry different tokens")
+        token = other
+    proof = _header_text(proofs[0].strip(), "X-AIP-Proof") if proofs else None
+    return token or None, proof or None, ref
+
+
+def _header_text(raw: bytes, what: str) -> str:
+    if len(raw) > MAX_HEADER_TOKEN_BYTES:
+        raise AIPError("aip_limit_exceeded", f"{what} is over {MAX_HEADER_TOKEN_BYTES} bytes")
+    try:
+        return raw.decode("ascii")
+    except UnicodeDecodeError:
+        raise AIPError(_MALFORMED, f"{what} is not ASCII") from None
+
+
+def detect_mode(token: str) -> Mode:
+    """A JWS compact serialization (two dots) is compact; anything else is chained."""
+    return "compact" if token.count(".") == 2 else "chained"
+
+
+class BindingVerifier:
+    """Verifies a call in either mode against the request received, for one audience.
+
+    ``audience`` is this server's own AIP identifier. Tokens of both modes are accepted unless
+    ``modes`` narrows them. ``replay_cache`` is shared by both modes (a
+    :class:`~aip.RedisReplayCache` shares it across a fleet).
+    """
+
+    def __init__(
+        self,
+        resolver: Resolver,
+        *,
+        audience: str,
+        modes: Iterable[Mode] = ("compact", "chained"),
+        replay_cache: ReplayCache | None = None,
+        skew: int = DEFAULT_SKEW,
+        revocation: RevocationPolicy | None = None,
+        clock: Callable[[], int] | None = None,
+    ) -> None:
+        self.resolver = resolver
+        self.audience = audience
+        self.modes = frozenset(modes)
+        if not self.modes or not self.modes <= {"compact", "chained"}:
+            raise ValueError("modes must be a non-empty subset of {'compact', 'chained'}")
+        self.skew = check_skew(skew)
+        self.replay_cache: ReplayCache = (replay_cache if replay_cache is not None
+                                          else MemoryReplayCache())
+        self.revocation = revocation
+        self.clock = clock or (lambda: int(time.time()))
+        self.compact = CompactVerifier(resolver, audience=audience, skew=skew,
+                                       replay_cache=self.replay_cache)
+
+    def advertisement(self) -> dict[str, Any]:
+        """What a server publishes to say it requires AIP (AIP-MCP-020, AIP-A2A-001)."""
+        return {"version": "1.0", "required": True, "audience": self.audience,
+                "modes": sorted(self.modes), "header": "X-AIP-Token",
+                "proof_header": "X-AIP-Proof"}
+
+    def verify(self, token: str | None, proof: str | None, invocation: Invocation,
+               *, now: int | None = None) -> VerifiedCall:
+        """Verify ``token`` (and ``proof``) for ``invocation``; raise :class:`AIPError`."""
+        try:
+            return self._verify(token, proof, invocation, self.clock() if now is None else now)
+        except Exception as exc:  # biscuit and friends: never leak a traceback or its text
+            raise safe_error(exc) from None
+
+    def _verify(self, token: str | None, proof: str | None, invocation: Invocation,
+                now: int) -> VerifiedCall:
+        if token is None or token == "":
+            raise AIPError("aip_token_missing", "no AIP token was presented")
+        arguments = _arguments(invocation)
+        mode = detect_mode(token)
+        if mode not in self.modes:
+            raise AIPError(_MALFORMED, f"{mode} tokens are not accepted here")
+        if mode == "compact":
+            verified = self.compact.verify(token, proof=proof, invocation=invocation, now=now)
+            assert verified.proof is not None  # require_proof is on
+            return VerifiedCall(
+                mode="compact", issuer=verified.issuer, caller=verified.holder,
+                audience=self.audience, operation=invocation.operation, tool=invocation.tool,
+                args_hash=verified.proof.args_hash, jti=verified.proof.jti,
+                token_hash=token_hash(token), scopes=verified.scopes,
+                expires=verified.expires_at, delegation_path=(verified.issuer, verified.holder),
+                compact=verified, token=token)
+        if invocation.tool is None:
+            raise AIPError("aip_input_invalid", "a chained invocation needs a tool name")
+        chain = verify_chain(
+            token, resolver=self.resolver, now=now, skew=self.skew,
+            request=ChainRequest(audience=self.audience, operation=invocation.operation,
+                                 tool=invocation.tool, arguments=arguments),
+            require_invocation=True, replay_cache=self.replay_cache,
+            revocation=self.revocation)
+        call = chain.invocation
+        assert call is not None
+        path = (chain.issuer, chain.holder, *(h.delegate for h in chain.hops))
+        return VerifiedCall(
+            mode="chained", issuer=chain.issuer, caller=call.invoker, audience=self.audience,
+            operation=call.operation, tool=call.tool, args_hash=call.args_hash, jti=call.jti,
+            token_hash=token_hash(token), scopes=chain.effective_scopes,
+            expires=chain.effective_expires, delegation_path=path, chain=chain, token=token)
+
+
+def _arguments(invocation: Invocation) -> Mapping[str, Any]:
+    if invocation.arguments_json is not None:
+        value = loads_strict(invocation.arguments_json, code="aip_input_invalid",
+                             what="invocation arguments", max_bytes=MAX_BODY_BYTES)
+        if not isinstance(value, dict):
+            raise AIPError("aip_input_invalid", "invocation arguments are not a JSON object")
+        return value
+    if invocation.arguments is None:
+        return {}
+    if not isinstance(invocation.arguments, Mapping):
+        raise AIPError("aip_input_invalid", "invocation arguments are not a JSON object")
+    return invocation.arguments
+
+
+# --- the client side ----------------------------------------------------------------------------
+
+class CallSigner(Protocol):
+    """Makes the credentials of one call (a fresh proof or invocation block every time)."""
+
+    def credentials(self, invocation: Invocation, audience: str) -> Credentials: ...
+
+
+@dataclass
+class CompactSigner:
+    """Compact mode: the token issued to ``holder``, and a fresh proof per call."""
+
+    token: str
+    holder: SigningKey
+    clock: Callable[[], int] = field(default=lambda: int(time.time()))
+
+    def credentials(self, invocation: Invocation, audience: str) -> Credentials:
+        proof = create_proof(self.holder, self.token, audience=audience,
+                             invocation=invocation, now=self.clock())
+        return Credentials(self.token, proof)
+
+
+@dataclass
+class ChainedSigner:
+    """Chained mode: the chain whose last delegate is ``invoker``; each call appends its own
+    invocation block (the chain itself is never sent without one)."""
+
+    token: str
+    invoker: SigningKey
+    resolver: Resolver
+    clock: Callable[[], int] = field(default=lambda: int(time.time()))
+
+    def credentials(self, invocation: Invocation, audience: str) -> Credentials:
+        if invocation.tool is None:
+            raise AIPError("aip_input_invalid", "a chained invocation needs a tool name")
+        arguments = _arguments(invocation)
+        token = chain_invoke(self.token, self.invoker, audience=audience,
+                             operation=invocation.operation, tool=invocation.tool,
+                             arguments=arguments, resolver=self.resolver, now=self.clock())
+        return Credentials(token, None)
+
+
+def body_digest(body: bytes) -> str:
+    return "sha256:" + hashlib.sha256(body).hexdigest()
+
+
+def http_arguments(query: str, body: bytes) -> dict[str, str]:
+    """The arguments of a plain HTTP request (AIP-HTTP-021): raw query and body digest."""
+    return {"body": body_digest(body), "query": query}
+
+
+def digest_of(arguments: Mapping[str, Any] | None) -> str:
+    return args_hash(arguments)
