@@ -20,7 +20,7 @@ conformance: $(STAMP)
 	$(BIN)/aip-conformance run --report reports
 
 lint: $(STAMP)
-	$(BIN)/ruff check reference conformance tests
+	$(BIN)/ruff check reference conformance tests fuzz
 	$(BIN)/mypy
 
 docs: $(STAMP)
@@ -30,7 +30,7 @@ vectors: $(STAMP)
 	$(BIN)/aip-conformance vectors generate
 
 test: $(STAMP)
-	$(BIN)/ruff check reference conformance tests
+	$(BIN)/ruff check reference conformance tests fuzz
 	$(BIN)/mypy
 	$(BIN)/aip-conformance requirements --quiet
 	$(BIN)/aip-conformance vectors check

@@ -14,10 +14,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import atheris  # noqa: E402
+import atheris
 
 with atheris.instrument_imports():
-    import targets  # noqa: E402
+    import targets
 
 
 def main() -> int:
