@@ -6,9 +6,9 @@ created once, by whichever module registers first, with a positional ``token`` a
 ``(name, detect, verify, inspect)``; the first ``detect(token_text)`` that returns True
 handles the command. A JWT whose header says ``typ: aip+jwt`` is compact; anything else is
 chained (AIP-CHN-002). Options are added with :func:`add_option`, which skips an option the
-other mode already added, so both modes share ``--audience``, ``--tool``, ``--args`` etc. If
-``token verify``/``inspect`` already exist without the hook, their ``func`` becomes the
-fallback for tokens that are not chained.
+other mode already added, so both modes share ``--audience``, ``--tool``, ``--arguments`` etc.
+If ``token verify``/``inspect`` already exist without the hook (as ``_cli_compact`` makes
+them), their ``func`` becomes the fallback for tokens that are not chained.
 """
 
 from __future__ import annotations
@@ -149,7 +149,7 @@ def _cmd_invoke(args: argparse.Namespace) -> int:
     moment = _when(args.now, now())
     token = chain_invoke(read_token(args.token), key, audience=args.audience,
                          operation=args.operation or "tools/call", tool=args.tool,
-                         arguments=_arguments(args.args), resolver=_resolver(args),
+                         arguments=_arguments(args.arguments), resolver=_resolver(args),
                          now=moment, jti=args.jti, skew=args.skew)
     _write(args.out, token, args.force)
     return 0
@@ -172,7 +172,7 @@ def _verify(args: argparse.Namespace, token: str) -> VerifiedChain:
         if not getattr(args, "audience", None):
             raise AIPError(_IN, "--tool needs --audience (this verifier's identifier)")
         request = ChainRequest(args.audience, getattr(args, "operation", None) or "tools/call",
-                               args.tool, _arguments(getattr(args, "args", None)))
+                               args.tool, _arguments(getattr(args, "arguments", None)))
     return verify_chain(token, resolver=resolver, now=moment, skew=args.skew, request=request,
                         require_invocation=bool(getattr(args, "require_invocation", False)),
                         replay_cache=MemoryReplayCache(trusted_since=0), revocation=policy)
@@ -292,7 +292,8 @@ def register(commands: Any, groups: dict[str, Any]) -> None:
     invoke.add_argument("--audience", required=True)
     invoke.add_argument("--tool", required=True)
     invoke.add_argument("--operation", default="tools/call")
-    invoke.add_argument("--args", metavar="JSON", help="arguments object (or @file)")
+    invoke.add_argument("--arguments", "--args", dest="arguments", metavar="JSON",
+                        help="arguments object (or @file)")
     invoke.add_argument("--jti")
     invoke.add_argument("--out", "-o", metavar="FILE")
     invoke.add_argument("--force", action="store_true")
@@ -318,7 +319,8 @@ def register(commands: Any, groups: dict[str, Any]) -> None:
         add_option(parser, "--audience", help="this verifier's audience")
         add_option(parser, "--tool", help="the tool requested")
         add_option(parser, "--operation", help="the operation requested (default tools/call)")
-        add_option(parser, "--args", metavar="JSON", help="the request's arguments (or @file)")
+        add_option(parser, "--arguments", "--args", metavar="JSON",
+                   help="the request's arguments (or @file)")
         add_option(parser, "--require-invocation", action="store_true")
         add_option(parser, "--revocation-list", action="append", metavar="FILE")
         add_option(parser, "--require-revocation", action="store_true")
