@@ -169,6 +169,8 @@ class AIPServerMiddleware:
         return self.verifier.verify(token, proof, tool_invocation(params))
 
     async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        if ctx.method == "initialize":
+            return _advertise(await call_next(ctx), self.verifier.advertisement())
         if ctx.method != OPERATION or ctx.request_id is None:
             return await call_next(ctx)
         try:
@@ -185,6 +187,20 @@ class AIPServerMiddleware:
             if record is not None:
                 result = _with_meta(result, {META_COMPLETION: dict(record)})
         return result
+
+
+def _advertise(result: HandlerResult, advertisement: Mapping[str, Any]) -> HandlerResult:
+    """Add the AIP entry to ``capabilities.experimental`` of an initialize result (AIP-MCP-050);
+    handshake-era clients do not see ``capabilities.extensions``."""
+    if result is None:
+        return result
+    data = result if isinstance(result, dict) else result.model_dump(by_alias=True, mode="json",
+                                                                      exclude_none=True)
+    caps = dict(data.get("capabilities") or {})
+    experimental = dict(caps.get("experimental") or {})
+    experimental[EXTENSION_ID] = dict(advertisement)
+    caps["experimental"] = experimental
+    return {**data, "capabilities": caps}
 
 
 def _with_meta(result: HandlerResult, extra: Mapping[str, Any]) -> HandlerResult:
