@@ -115,7 +115,7 @@ def test_untrusted_root_and_missing_request_invocation(parties: dict[str, object
 def test_envelope_reader_reports_third_party_blocks(parties: dict[str, object]) -> None:
     envelope = read_envelope(b64url_decode(_chain(parties, 2), code="aip_token_malformed",
                                            what="t"), max_blocks=24)
-    assert envelope.block_count == 3 and envelope.third_party == (False, True, True)
+    assert envelope.block_count == 3 and envelope.authority_facts[0][0] == "aip_authority"
     with pytest.raises(AIPError) as exc:
         read_envelope(b"\x12\xff\xff", max_blocks=24)
     assert exc.value.code == "aip_token_malformed"

@@ -18,6 +18,7 @@ import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any
 
 import biscuit_auth
@@ -218,11 +219,20 @@ def _decode_token(token: str, limits: ChainLimits) -> bytes:
     return b64url_decode(token, code=_BAD, what="chained token")
 
 
-def _check_identifier(value: str, what: str, code: str = _BAD) -> str:
+@lru_cache(maxsize=4096)
+def _identifier_problem(value: str) -> str | None:
+    """Why ``value`` is not an AIP identifier, or None (a pure function, so memoized)."""
     try:
         parse_identifier(value)
     except AIPError as exc:
-        raise AIPError(code, f"{what}: {exc.reason}") from None
+        return exc.reason
+    return None
+
+
+def _check_identifier(value: str, what: str, code: str = _BAD) -> str:
+    problem = _identifier_problem(value)
+    if problem is not None:
+        raise AIPError(code, f"{what}: {problem}")
     return value
 
 
@@ -244,9 +254,14 @@ def _optional_int(value: int) -> int | None:
     return None if value == -1 else value
 
 
-def _query(authorizer: Authorizer, source: str, signer: PublicKey | None = None) -> list[list[Any]]:
+@lru_cache(maxsize=1024)
+def _rule(source: str, signer: bytes | None) -> Any:
+    return dl.rule(source, None if signer is None else _public(signer))
+
+
+def _query(authorizer: Authorizer, source: str, signer: bytes | None = None) -> list[list[Any]]:
     try:
-        return [list(f.terms) for f in authorizer.query(dl.rule(source, signer))]
+        return [list(f.terms) for f in authorizer.query(_rule(source, signer))]
     except AuthorizationError as exc:  # run limits also bound queries
         raise _authorization_error(exc) from None
 
@@ -379,8 +394,21 @@ def chain_invoke(token: str, invoker: SigningKey, *, audience: str, operation: s
 
 # --- verification ----------------------------------------------------------------------------
 
+_SELF_CERTIFYING: dict[tuple[str, str], bytes] = {}
+
+
 def _signer_key(resolver: Resolver, identity: str, kid: str, now: int, skew: int) -> bytes:
-    return _raw(resolver.resolve(identity, now=now).key(kid, now, skew))
+    """The key ``kid`` of ``identity``, from the resolver. An ``aip:key`` identity's key is
+    its identifier (independent of resolver and time), so that answer is memoized."""
+    memo = (identity, kid)
+    if identity.startswith("aip:key:") and memo in _SELF_CERTIFYING:
+        return _SELF_CERTIFYING[memo]
+    raw = _raw(resolver.resolve(identity, now=now).key(kid, now, skew))
+    if identity.startswith("aip:key:"):
+        if len(_SELF_CERTIFYING) >= 4096:
+            _SELF_CERTIFYING.clear()
+        _SELF_CERTIFYING[memo] = raw
+    return raw
 
 
 def verify_chain(
@@ -415,7 +443,7 @@ def verify_chain(
     if issuer not in resolver.trust_store.trusted_issuers:
         raise AIPError("aip_identity_unresolvable", f"{issuer} is not a trusted issuer")
     resolved_root = resolver.resolve(issuer, now=now)
-    root_key = _raw(resolved_root.key(root_kid, now, skew))
+    root_key = _signer_key(resolver, issuer, root_kid, now, skew)
     # 5. Signatures of every block.
     try:
         biscuit = Biscuit.from_bytes(data, _public(root_key))
@@ -457,11 +485,10 @@ def verify_chain(
         if external is None:
             raise AIPError("aip_chain_invalid", f"block {index} is not a third-party block "
                            "(a plain append, as in draft-01)")
-        signer = _public(external)
         # 8. Exactly one AIP fact for this block, from a block signed by its external key.
-        found = [r for r in _query(authorizer, dl.DELEGATION_QUERY, signer) if r[0] == index]
+        found = [r for r in _query(authorizer, dl.DELEGATION_QUERY, external) if r[0] == index]
         if index == count - 1:
-            calls = [r for r in _query(authorizer, dl.INVOCATION_QUERY, signer) if r[0] == index]
+            calls = [r for r in _query(authorizer, dl.INVOCATION_QUERY, external) if r[0] == index]
             if calls and not found:
                 invocation = _invocation(calls, index, prev_delegate, resolver, now, skew,
                                          external)

@@ -8,8 +8,9 @@ of ``schema.proto`` in the Biscuit specification), not from printed Datalog. Wha
 is a *hint*: after the signature chain verifies under the key so selected, the same fact is
 read again through an authorizer query and must be identical.
 
-It also reports the envelope's shape (number of blocks, which ones carry an external
-signature) so that malformed input is told apart from a bad signature.
+It also reports the envelope's shape (the number of blocks) so that malformed input is told
+apart from a bad signature. Which blocks are third-party blocks is read from biscuit-python
+after verification.
 """
 
 from __future__ import annotations
@@ -36,7 +37,6 @@ class Envelope:
     """What can be read from a Biscuit token before any signature is checked."""
 
     block_count: int
-    third_party: tuple[bool, ...]  # per block: carries an external signature
     root_key_id: int | None
     authority_facts: tuple[tuple[str, tuple[object, ...]], ...]  # (name, simple terms)
 
@@ -169,7 +169,7 @@ def read_envelope(data: bytes, *, max_blocks: int) -> Envelope:
     ``aip_limit_exceeded`` when it has more than ``max_blocks`` blocks."""
     root_key_id: int | None = None
     authority: bytes | None = None
-    flags: list[bool] = []
+    count = 0
     proof = False
     for number, wire, value in _fields(data):
         if number == 1 and wire == 0 and isinstance(value, int):
@@ -180,14 +180,14 @@ def read_envelope(data: bytes, *, max_blocks: int) -> Envelope:
             authority, external = _signed_block(_bytes(value, "authority"), "authority")
             if external:
                 raise AIPError(_MALFORMED, "the authority block carries an external signature")
-            flags.insert(0, False)
+            count += 1
         elif number == 3:
-            if len(flags) >= max_blocks:
+            count += 1
+            if count > max_blocks:
                 raise AIPError("aip_limit_exceeded", f"token has more than {max_blocks} blocks")
-            _, external = _signed_block(_bytes(value, "block"), f"block {len(flags)}")
-            flags.append(external)
+            _bytes(value, "block")
         elif number == 4:
             proof = True
     if authority is None or not proof:
         raise AIPError(_MALFORMED, "not a Biscuit token (no authority block or proof)")
-    return Envelope(len(flags), tuple(flags), root_key_id, _authority_facts(authority))
+    return Envelope(count, root_key_id, _authority_facts(authority))
