@@ -12,7 +12,7 @@ import base64
 import json
 from typing import Any
 
-from ._common import NOW, VectorFile, b64url
+from ._common import NOW, VectorFile, b64url, public_raw
 from ._compact_common import (
     ATTACKER,
     AUD,
@@ -40,7 +40,6 @@ from ._compact_common import (
     proof,
     proof_claims,
     public_jwk,
-    public_raw,
     raw_json,
     token,
     token_digest,
