@@ -8,9 +8,13 @@ of probe code.
 
 from __future__ import annotations
 
+from .probe._catalog import PROBE_CHECKS
+
 __all__ = ["CHECKS"]
 
 CHECKS: dict[str, list[str]] = {
     # Applied by the runner to every expected rejection (see _runner.score).
     "runner.error-message-one-line": ["AIP-ERR-003"],
+    # The live probes (aip-conformance probe http|mcp|a2a): probe.<profile>.<case>, data only.
+    **PROBE_CHECKS,
 }

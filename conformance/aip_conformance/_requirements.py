@@ -31,7 +31,7 @@ __all__ = [
     "scan_spec",
 ]
 
-ID_PATTERN = re.compile(r"AIP-[A-Z]+-[0-9]{3}")
+ID_PATTERN = re.compile(r"AIP-[A-Z][A-Z0-9]*-[0-9]{3}")
 # Relative to the repository root, so the exclusions always belong to the spec being traced.
 EXCLUSIONS_PATH = Path("conformance/aip_conformance/exclusions.json")
 
@@ -39,7 +39,7 @@ _KEYWORD = re.compile(
     r"(?<![\w-])(MUST NOT|MUST|REQUIRED|SHALL NOT|SHALL|SHOULD NOT|SHOULD|NOT RECOMMENDED"
     r"|RECOMMENDED|MAY|OPTIONAL)(?![\w-])"
 )
-_DEFINING_ID = re.compile(r"^\*\*(AIP-[A-Z]+-[0-9]{3})\*\*")
+_DEFINING_ID = re.compile(r"^\*\*(AIP-[A-Z][A-Z0-9]*-[0-9]{3})\*\*")
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 _HEADING = re.compile(r"^\s{0,3}#{1,6}(\s|$)")

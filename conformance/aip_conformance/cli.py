@@ -27,6 +27,8 @@ from ._report import format_summary, write_reports
 from ._requirements import check_requirements, format_table
 from ._runner import run_suite
 from ._vectors import Case, repo_root
+from .probe._cli import add_parser as _add_probe_parser
+from .probe._cli import cmd_probe as _cmd_probe
 
 __all__ = ["main"]
 
@@ -73,6 +75,8 @@ def _parser() -> argparse.ArgumentParser:
                      help='JSON {"expected_failures": {"<case id>": "<reason>"}}')
     run.add_argument("--timeout", type=float, default=10.0, metavar="S",
                      help="seconds to wait for each answer (default: 10)")
+
+    _add_probe_parser(sub)
 
     req = sub.add_parser("requirements", help="lint the spec's requirement IDs and trace them")
     mode = req.add_mutually_exclusive_group()
@@ -152,7 +156,8 @@ def _cmd_vectors(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handlers = {"run": _cmd_run, "requirements": _cmd_requirements, "vectors": _cmd_vectors}
+    handlers = {"run": _cmd_run, "requirements": _cmd_requirements, "vectors": _cmd_vectors,
+                "probe": _cmd_probe}
     try:
         return handlers[args.command](args)
     except ConformanceError as exc:
