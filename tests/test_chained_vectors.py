@@ -11,6 +11,7 @@ import pytest
 
 from aip import _harness_chained  # noqa: F401  (registers the operations)
 from aip.harness import handle
+from aip_conformance import checks_chained
 from aip_conformance._runner import subset_mismatch
 from aip_conformance.generators import chained
 
@@ -22,7 +23,7 @@ CASES = [(name, group, test) for name, vf in FILES.items() for group in vf["test
 
 def test_at_least_100_vectors_and_chains_of_0_to_8_hops() -> None:
     assert len(CASES) >= 100
-    depths = {len(t["expected"]["hops"]) for _, _, t in CASES if t["result"] == "valid"
+    depths = {len(t["expected"]["hops"]) for _, _, t in CASES if "expected" in t
               and "hops" in t.get("expected", {})}
     assert set(range(9)) <= depths
 
@@ -42,7 +43,9 @@ def test_reference_passes(name: str, group: dict[str, Any], test: dict[str, Any]
     result = answer["result"]
     if test["result"] == "valid":
         assert result["valid"], result
-        assert subset_mismatch(test["expected"], result["output"]) is None
+        assert subset_mismatch(test.get("expected", {}), result["output"]) is None
+        assert checks_chained.check_output(group["operation"], test["input"],
+                                           result["output"]) == []
     else:
         assert not result["valid"] and result["error"] == test["error"], result
 
@@ -56,3 +59,21 @@ def test_every_chained_requirement_is_cited_or_excluded() -> None:
                                "exclusions.json").read_text())["excluded"])
     assert not ids - cited - excluded
     assert not {r for r in cited if r.startswith(("AIP-CHN", "AIP-REV"))} - ids
+
+
+def test_checks_catch_a_broken_issuer() -> None:
+    """The independent checker fails on tokens that do not match the case (a broken peer)."""
+    cases = {t["comment"]: (g, t) for _, g, t in CASES}
+    group, test = cases["holder delegates a narrower scope"]
+    answer = handle({"cmd": "run", "seq": 1, "case": {
+        "id": "x", "operation": group["operation"], "now": group["now"],
+        "trust": group["trust"], "input": {**test["input"], "context": "something else"}}})
+    assert answer is not None
+    output = answer["result"]["output"]
+    assert checks_chained.check_output("chained.delegate", test["input"], output)
+    assert checks_chained.check_output("chained.delegate", test["input"],
+                                       {"token": test["input"]["token"]})
+    assert checks_chained.check_output("chained.invoke", test["input"], {"token": "x=="})
+    group, test = cases["aip:web issuer mints for an aip:key holder"]
+    assert checks_chained.check_output("chained.mint", {**test["input"], "holder": "aip:x"},
+                                       {"token": test["input"].get("token", "AAAA")})

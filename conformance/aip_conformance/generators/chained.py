@@ -133,6 +133,14 @@ NOTES: dict[str, dict[str, Any]] = {
                         "requirements": ["AIP-REV-007", "AIP-REV-008"]},
     "NotRevoked": {"description": "Current revocation data that revokes something else.",
                    "requirements": ["AIP-REV-001", "AIP-REV-002", "AIP-REV-007"]},
+    "Issuance": {"description": "Tokens minted, delegated or invoked by the implementation; "
+                 "the suite checks them with aip_conformance.checks_chained.",
+                 "requirements": ["AIP-CHN-020", "AIP-CHN-021", "AIP-CHN-022", "AIP-CHN-024",
+                                  "AIP-CHN-040"]},
+    "HonestRefusal": {"description": "An honest implementation refuses to make a bad block "
+                      "(the attacks themselves are in attacks.json).",
+                      "requirements": ["AIP-CHN-026", "AIP-CHN-027", "AIP-CHN-030",
+                                       "AIP-CHN-050"]},
     "Unresolvable": {"description": "A delegate identity that cannot be resolved.",
                      "requirements": ["AIP-CHN-025"]},
 }
@@ -685,6 +693,65 @@ def _revocation(b: Builder) -> dict[str, Any]:
     return f.vf.build()
 
 
+def _jwk(label: str, identity: str, kid: str | None = None) -> dict[str, str]:
+    key = KEYS[label]
+    return {"kty": "OKP", "crv": "Ed25519", "d": b64url(key.private_bytes_raw()),
+            "x": b64url(public_raw(key)), "kid": kid or identity, "aip_id": identity}
+
+
+def _issuance(b: Builder) -> dict[str, Any]:
+    vf = VectorFile("chained", ["Tokens made by the implementation (chained.mint, "
+                                "chained.delegate, chained.invoke).",
+                                "Valid answers are checked by aip_conformance.checks_chained; "
+                                "implementations ignore input.check."],
+                    {k: NOTES[k] for k in ("Issuance", "HonestRefusal")})
+    check = {"root_public_key": b64url(public_raw(KEYS["root"]))}
+    t = vf.group("chained.mint", trust=TRUST)
+    vf.add(t, "aip:web issuer mints for an aip:key holder", ["Issuance"],
+           {"key": _jwk("root", ROOT, "root-1"), "holder": AGENT[0],
+            "scopes": ["tool:search", "tool:fs:*"], "max_depth": 3, "expires": NOW + HOUR})
+    vf.add(t, "aip:key issuer mints with a budget ceiling", ["Issuance"],
+           {"key": _jwk("agent9", AGENT[9]), "holder": AGENT[0], "scopes": ["*"],
+            "max_depth": 0, "expires": NOW + 600, "budget_ceiling": 500})
+    vf.add(t, "a scope outside the grammar", ["HonestRefusal"],
+           {"key": _jwk("root", ROOT, "root-1"), "holder": AGENT[0], "scopes": ["bad scope!"]},
+           error="aip_input_invalid")
+    t = vf.group("chained.delegate", trust=TRUST)
+    depth0 = b64url(b.build(chain(0, invoke=False)))
+    depth1 = b64url(b.build(chain(1, invoke=False)))
+    vf.add(t, "holder delegates a narrower scope", ["Issuance"],
+           {"token": depth0, "key": _jwk("agent0", AGENT[0]), "delegate": AGENT[1],
+            "context": 'summarise "quoted" notes; check if true', "scopes": ["tool:search"],
+            "check": check})
+    vf.add(t, "second hop keeps the scopes", ["Issuance"],
+           {"token": depth1, "key": _jwk("agent1", AGENT[1]), "delegate": AGENT[2],
+            "context": "hop 2", "check": check})
+    vf.add(t, "someone other than the holder", ["HonestRefusal"],
+           {"token": depth1, "key": _jwk("agent3", AGENT[3]), "delegate": AGENT[2],
+            "context": "hop 2", "check": check}, error="aip_chain_invalid")
+    vf.add(t, "widening to *", ["HonestRefusal"],
+           {"token": depth0, "key": _jwk("agent0", AGENT[0]), "delegate": AGENT[1],
+            "context": "hop", "scopes": ["*"], "check": check},
+           error="aip_attenuation_violation")
+    vf.add(t, "whitespace context", ["HonestRefusal"],
+           {"token": depth0, "key": _jwk("agent0", AGENT[0]), "delegate": AGENT[1],
+            "context": " \t ", "check": check}, error="aip_context_missing")
+    t = vf.group("chained.invoke", trust=TRUST)
+    vf.add(t, "last delegate invokes", ["Issuance"],
+           {"token": depth1, "key": _jwk("agent1", AGENT[1]), "request": request(),
+            "jti": "issuance-jti-0001", "check": check})
+    vf.add(t, "holder of a depth-0 chain invokes with empty arguments", ["Issuance"],
+           {"token": depth0, "key": _jwk("agent0", AGENT[0]), "request": request(arguments={}),
+            "check": check})
+    vf.add(t, "not the last delegate", ["HonestRefusal"],
+           {"token": depth1, "key": _jwk("agent0", AGENT[0]), "request": request(),
+            "check": check}, error="aip_chain_invalid")
+    vf.add(t, "tool outside the scopes", ["HonestRefusal"],
+           {"token": depth1, "key": _jwk("agent1", AGENT[1]), "request": request("delete"),
+            "check": check}, error="aip_scope_insufficient")
+    return vf.build()
+
+
 def generate() -> dict[str, dict[str, Any]]:
     b = Builder.load(KEYS)
     out = {
@@ -692,6 +759,7 @@ def generate() -> dict[str, dict[str, Any]]:
         "chained/attacks.json": _attacks(b),
         "chained/invocation.json": _invocation(b),
         "chained/revocation.json": _revocation(b),
+        "chained/issuance.json": _issuance(b),
     }
     b.save()
     return out

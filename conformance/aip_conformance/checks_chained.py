@@ -1,0 +1,225 @@
+"""Independent checks of chained tokens an implementation minted, delegated or invoked.
+
+Valid ``chained.mint``, ``chained.delegate`` and ``chained.invoke`` answers cannot be compared
+by value (biscuit signs every block with a fresh random key), so the runner passes each case's
+input and the answer's output here (same shape as ``checks_compact.OUTPUT_CHECKS``). Each
+check returns a list of problems, empty when the token is right, using only biscuit-python,
+cryptography and rfc8785 and the structural rules of spec/chained.md:
+
+* the token is unpadded base64url of a Biscuit that verifies under the root key;
+* ``chained.mint``: block 0 carries exactly the ``aip_authority`` fact the input asked for;
+* ``chained.delegate``: the input token's blocks are kept byte for byte, one third-party
+  block is added whose external key is the delegator's key, carrying the one
+  ``aip_delegation`` fact asked for (seq, delegator, kid, delegate, context, scopes);
+* ``chained.invoke``: likewise one third-party ``aip_invocation`` block binding the request.
+
+Facts are read only through authorizer queries (``trusting`` the block's external key),
+never from printed Datalog. The root public key of a delegate/invoke case is given in the
+case input as ``check.root_public_key`` (base64url); implementations ignore ``check``.
+Never imports ``aip``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import biscuit_auth
+import rfc8785
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+__all__ = ["OUTPUT_CHECKS", "check_delegated", "check_invoked", "check_minted", "check_output"]
+
+_B: Any = biscuit_auth
+_S, _I, _D = '"string"', '"integer"', '"date"'
+
+
+def _b64d(text: object) -> bytes | None:
+    if not isinstance(text, str) or any(c in text for c in "=+/ \n"):
+        return None
+    try:
+        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except ValueError:
+        return None
+    return data if base64.urlsafe_b64encode(data).rstrip(b"=").decode() == text else None
+
+
+def _private_public(jwk: object) -> tuple[str, str, bytes] | None:
+    if not isinstance(jwk, Mapping):
+        return None
+    seed = _b64d(jwk.get("d"))
+    identity = jwk.get("aip_id")
+    if seed is None or len(seed) != 32 or not isinstance(identity, str):
+        return None
+    raw = Ed25519PrivateKey.from_private_bytes(seed).public_key().public_bytes(
+        Encoding.Raw, PublicFormat.Raw)
+    kid = jwk.get("kid", identity)
+    return identity, str(kid), raw
+
+
+def _query(authorizer: Any, predicate: str, types: list[str], signer: bytes | None) -> list[Any]:
+    names = [f"$v{i}" for i in range(len(types))]
+    guards = ", ".join(f"{n}.type() == {t}" for n, t in zip(names, types, strict=True))
+    source = f"q({', '.join(names)}) <- {predicate}({', '.join(names)}), {guards}"
+    if signer is None:
+        rule = _B.Rule(source)
+    else:
+        rule = _B.Rule(source + " trusting {k}", None,
+                       {"k": _B.PublicKey.from_bytes(signer, _B.Algorithm.Ed25519)})
+    return [list(f.terms) for f in authorizer.query(rule)]
+
+
+def _open(token: object, root: bytes, problems: list[str]) -> tuple[Any, Any, bytes] | None:
+    data = _b64d(token)
+    if data is None:
+        problems.append("output.token is not unpadded base64url")
+        return None
+    try:
+        biscuit = _B.Biscuit.from_bytes(data, _B.PublicKey.from_bytes(root, _B.Algorithm.Ed25519))
+        builder = _B.AuthorizerBuilder("allow if true;")
+        return biscuit, builder.build(biscuit), data
+    except Exception as exc:  # any biscuit failure is a problem to report, not a crash
+        problems.append(f"token does not verify under the root key: {exc}")
+        return None
+
+
+def _epoch(value: Any) -> int:
+    return int(value.timestamp())
+
+
+def check_minted(case_input: Mapping[str, Any], output: Mapping[str, Any]) -> list[str]:
+    problems: list[str] = []
+    key = _private_public(case_input.get("key"))
+    if key is None:
+        return ["case input has no usable key"]
+    identity, kid, raw = key
+    opened = _open(output.get("token"), raw, problems)
+    if opened is None:
+        return problems
+    biscuit, authorizer, _ = opened
+    if biscuit.block_count() != 1:
+        problems.append(f"{biscuit.block_count()} blocks, expected 1")
+    rows = _query(authorizer, "aip_authority", [_S, _S, _S, _S, _I, _D, _I, _S], None)
+    if len(rows) != 1:
+        return [*problems, f"{len(rows)} well-typed aip_authority facts, expected 1"]
+    got = rows[0]
+    want = [identity, kid, case_input.get("holder"), " ".join(case_input.get("scopes") or []),
+            case_input.get("max_depth", 3)]
+    for name, a, b in zip(["identity", "kid", "holder", "scopes", "max_depth"], got, want,
+                          strict=False):
+        if a != b:
+            problems.append(f"aip_authority {name} is {a!r}, expected {b!r}")
+    if "expires" in case_input and _epoch(got[5]) != case_input["expires"]:
+        problems.append("aip_authority expires differs from the input")
+    return problems
+
+
+def _appended(case_input: Mapping[str, Any], output: Mapping[str, Any],
+              problems: list[str]) -> tuple[Any, Any, bytes, tuple[str, str, bytes]] | None:
+    check = case_input.get("check") or {}
+    root = _b64d(check.get("root_public_key")) if isinstance(check, Mapping) else None
+    key = _private_public(case_input.get("key"))
+    before = _b64d(case_input.get("token"))
+    if root is None or key is None or before is None:
+        problems.append("case input lacks token, key or check.root_public_key")
+        return None
+    opened = _open(output.get("token"), root, problems)
+    if opened is None:
+        return None
+    biscuit, authorizer, data = opened
+    if not data.startswith(before[:_prefix_end(before)]):
+        problems.append("the input token's blocks were not kept byte for byte")
+    last = biscuit.block_count() - 1
+    external = biscuit.block_external_key(last)
+    if external is None:
+        problems.append("the new block is not a third-party block")
+        return None
+    if bytes(external.to_bytes()) != key[2]:
+        problems.append("the new block is not signed by the key of the input's key")
+    return biscuit, authorizer, bytes(external.to_bytes()), key
+
+
+def _prefix_end(data: bytes) -> int:
+    """Length of the leading protobuf fields that hold blocks (authority and blocks)."""
+    pos = end = 0
+    while pos < len(data):
+        key, pos = _varint(data, pos)
+        length, pos = _varint(data, pos) if key & 7 == 2 else (0, pos)
+        pos += length
+        if key >> 3 in (1, 2, 3):
+            end = pos
+    return end
+
+
+def _varint(data: bytes, pos: int) -> tuple[int, int]:
+    result = shift = 0
+    while True:
+        byte = data[pos]
+        pos += 1
+        result |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return result, pos
+        shift += 7
+
+
+def check_delegated(case_input: Mapping[str, Any], output: Mapping[str, Any]) -> list[str]:
+    problems: list[str] = []
+    opened = _appended(case_input, output, problems)
+    if opened is None:
+        return problems
+    biscuit, authorizer, external, (identity, kid, _) = opened
+    seq = biscuit.block_count() - 1
+    rows = [r for r in _query(authorizer, "aip_delegation", [_I, _S, _S, _S, _S, _S, _D, _I, _S],
+                              external) if r[0] == seq]
+    if len(rows) != 1:
+        return [*problems, f"{len(rows)} aip_delegation facts for block {seq}, expected 1"]
+    got = rows[0]
+    for name, a, b in (("delegator", got[1], identity), ("kid", got[2], kid),
+                       ("delegate", got[3], case_input.get("delegate")),
+                       ("context", got[4], case_input.get("context"))):
+        if a != b:
+            problems.append(f"aip_delegation {name} is {a!r}, expected {b!r}")
+    if case_input.get("scopes") is not None and got[5] != " ".join(case_input["scopes"]):
+        problems.append("aip_delegation scopes differ from the input")
+    return problems
+
+
+def check_invoked(case_input: Mapping[str, Any], output: Mapping[str, Any]) -> list[str]:
+    problems: list[str] = []
+    opened = _appended(case_input, output, problems)
+    if opened is None:
+        return problems
+    biscuit, authorizer, external, (identity, kid, _) = opened
+    seq = biscuit.block_count() - 1
+    rows = [r for r in _query(authorizer, "aip_invocation", [_I, _S, _S, _S, _S, _S, _S, _S, _D],
+                              external) if r[0] == seq]
+    if len(rows) != 1:
+        return [*problems, f"{len(rows)} aip_invocation facts for block {seq}, expected 1"]
+    got = rows[0]
+    request = case_input.get("request") or {}
+    digest = "sha256:" + hashlib.sha256(rfc8785.dumps(request.get("arguments") or {})).hexdigest()
+    for name, a, b in (("invoker", got[1], identity), ("kid", got[2], kid),
+                       ("audience", got[3], request.get("audience")),
+                       ("operation", got[4], request.get("operation")),
+                       ("tool", got[5], request.get("tool")), ("args_hash", got[6], digest)):
+        if a != b:
+            problems.append(f"aip_invocation {name} is {a!r}, expected {b!r}")
+    if "jti" in case_input and got[7] != case_input["jti"]:
+        problems.append("aip_invocation jti differs from the input")
+    return problems
+
+
+OUTPUT_CHECKS: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any]], list[str]]] = {
+    "chained.mint": check_minted,
+    "chained.delegate": check_delegated,
+    "chained.invoke": check_invoked,
+}
+
+
+def check_output(operation: str, case_input: Mapping[str, Any],
+                 output: Mapping[str, Any]) -> list[str]:
+    check = OUTPUT_CHECKS.get(operation)
+    return check(case_input, output) if check else []
