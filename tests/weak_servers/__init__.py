@@ -1,0 +1,1 @@
+"""Deliberately weak servers that the live probes must catch, case by case."""

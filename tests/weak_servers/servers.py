@@ -1,0 +1,47 @@
+"""Reference servers for the binding and probe tests (real SDKs, real uvicorn on loopback)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mcp import types
+from mcp.server.lowlevel.server import Server
+
+from aip import Resolver, SigningKey, TrustStore
+from aip._replay import MemoryReplayCache
+from aip.bindings import BindingVerifier, VerifiedCall, current_call
+from aip.bindings.mcp import streamable_http_app
+
+
+def verifier_for(issuer_id: str, audience: str) -> BindingVerifier:
+    # A fresh test server: no verifier of this audience ever accepted a proof before it, so
+    # its replay record is complete since time 0 (AIP-RPL-005's T).
+    resolver = Resolver(TrustStore(trusted_issuers=[issuer_id]))
+    return BindingVerifier(resolver, audience=audience,
+                           replay_cache=MemoryReplayCache(trusted_since=0))
+
+
+def mcp_server(seen: list[VerifiedCall] | None = None) -> Server[Any]:
+    async def list_tools(ctx: Any, params: Any) -> types.ListToolsResult:
+        return types.ListToolsResult(tools=[
+            types.Tool(name="search", input_schema={"type": "object"})])
+
+    async def call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
+        call = current_call.get()
+        if seen is not None and call is not None:
+            seen.append(call)
+        who = call.caller if call else "nobody"
+        return types.CallToolResult(content=[types.TextContent(
+            type="text", text=f"results for {params.arguments} as {who}")])
+
+    return Server("aip-reference-tools", on_list_tools=list_tools, on_call_tool=call_tool)
+
+
+def completion_hook(call: VerifiedCall, result: Any) -> dict[str, Any]:
+    return {"status": "completed", "invocation_jti": call.jti, "args_hash": call.args_hash}
+
+
+def reference_mcp_app(issuer_id: str, server_key: SigningKey,
+                      seen: list[VerifiedCall] | None = None) -> Any:
+    return streamable_http_app(mcp_server(seen), verifier_for(issuer_id, server_key.identity),
+                               completion=completion_hook)
