@@ -161,7 +161,7 @@ def craft(header: Any, claims: Any, key: Ed25519PrivateKey | None, *, alg: str =
         assert hmac_key is not None
         sig = hmac.new(hmac_key, signing_input, hashlib.sha256).digest()
     elif alg == "es256":
-        der = EC_KEY.sign(signing_input, ec.ECDSA(hashes.SHA256()))
+        der = EC_KEY.sign(signing_input, ec.ECDSA(hashes.SHA256(), deterministic_signing=True))  # RFC 6979
         from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
         r, s = decode_dss_signature(der)
