@@ -65,3 +65,19 @@ def test_a_crash_and_a_hang_are_errored_never_passed_and_the_run_goes_on(tmp_pat
     others = {cid: o for cid, o in got.items() if cid not in ("identity/identifiers#3", "identity/identifiers#5")}
     assert set(others.values()) == {"passed"}
     assert report["restarts"] >= 2
+
+
+def test_an_implementation_that_makes_bad_tokens_fails_every_making_case(tmp_path: Path) -> None:
+    cmd = [sys.executable, "-m", "aip_conformance", "run", "--profile", "compact", "--profile", "chained",
+           "--report", str(tmp_path), "--impl", f"{sys.executable} {BROKEN / 'tampers_what_it_makes.py'}"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert proc.returncode != 0
+    report = json.loads((tmp_path / "report.json").read_text())
+    making = {"compact.issue", "proof.create", "chained.mint", "chained.delegate", "chained.invoke"}
+    made = [c for c in report["cases"] if c["operation"] in making and c["expected"]["result"] == "valid"]
+    assert len(made) >= 5
+    for case in made:
+        assert case["outcome"] == "failed", case["id"]
+        assert "suite's own check" in case["reason"], case["reason"]
+    others = [c for c in report["cases"] if c["operation"] not in making]
+    assert others and all(c["outcome"] == "passed" for c in others)

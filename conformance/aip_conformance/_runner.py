@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from ._errors import BaselineError, ConformanceError
 from ._harness import Answer, HarnessClient, Implementation
+from ._outputs import output_problems
 from ._schemas import schema_errors
 from ._vectors import Case, iter_cases, load_all_vectors
 
@@ -80,6 +81,9 @@ def score(case: Case, answer: Answer) -> tuple[Outcome, str]:
         where = subset_mismatch(dict(case.expected), dict(answer.output or {}))
         if where:
             return "failed", f"output differs: {where}"
+    problems = output_problems(case.operation, case.input, answer.output or {})
+    if problems:
+        return "failed", "output fails the suite's own check: " + "; ".join(problems)[:300]
     return "passed", ""
 
 
