@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: conformance test venv lint typecheck docs vectors clean
+.PHONY: conformance test venv lint typecheck docs vectors clean e2e bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,12 @@ lint: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/mkdocs build --strict --quiet --site-dir build/site
+
+e2e: $(STAMP)
+	$(BIN)/python -m examples.e2e
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench_mcp.py
 
 vectors: $(STAMP)
 	$(BIN)/aip-conformance vectors generate

@@ -1,0 +1,1 @@
+"""End-to-end example: principal -> orchestrator -(A2A)-> research agent -(MCP)-> tool server."""
