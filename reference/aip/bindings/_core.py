@@ -16,12 +16,19 @@ from __future__ import annotations
 import contextvars
 import hashlib
 import json
+import secrets
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from .._chained import ChainRequest, VerifiedChain, chain_invoke, verify_chain
+from .. import _chained_datalog as _dl
+from .._chained import ChainLimits, ChainRequest, VerifiedChain, chain_invoke, verify_chain
+from .._chained import _open as _chained_open
+from .._chained import _private as _chained_private
+from .._chained import _public as _chained_public
+from .._encoding import b64url_encode
+from .._scope import scope_allows, tool_scope
 from .._compact import CompactVerifier, VerifiedToken
 from .._errors import AIPError
 from .._json import loads_strict
@@ -310,21 +317,47 @@ class CompactSigner:
 @dataclass
 class ChainedSigner:
     """Chained mode: the chain whose last delegate is ``invoker``; each call appends its own
-    invocation block (the chain itself is never sent without one)."""
+    invocation block (the chain itself is never sent without one).
+
+    The chain is opened and checked once (as :func:`aip.chain_invoke` does on every call) and
+    kept; each call then only appends and signs its invocation block. Set ``cache=False`` to
+    re-open the chain on every call.
+    """
 
     token: str
     invoker: SigningKey
     resolver: Resolver
     clock: Callable[[], int] = field(default=lambda: int(time.time()))
+    cache: bool = True
+    _opened: tuple[Any, VerifiedChain] | None = field(default=None, init=False, repr=False)
 
     def credentials(self, invocation: Invocation, audience: str) -> Credentials:
         if invocation.tool is None:
             raise AIPError("aip_input_invalid", "a chained invocation needs a tool name")
         arguments = _arguments(invocation)
-        token = chain_invoke(self.token, self.invoker, audience=audience,
-                             operation=invocation.operation, tool=invocation.tool,
-                             arguments=arguments, resolver=self.resolver, now=self.clock())
-        return Credentials(token, None)
+        now = self.clock()
+        if not self.cache:
+            return Credentials(chain_invoke(
+                self.token, self.invoker, audience=audience, operation=invocation.operation,
+                tool=invocation.tool, arguments=arguments, resolver=self.resolver, now=now), None)
+        if self._opened is None:
+            self._opened = _chained_open(self.token, self.resolver, now, DEFAULT_SKEW,
+                                         ChainLimits())
+        biscuit, chain = self._opened
+        if chain.invocation is not None or self.invoker.identity != chain.last_delegate:
+            raise AIPError("aip_chain_invalid", f"{self.invoker.identity} cannot invoke: it is "
+                                                "not the chain's last delegate")
+        if now - DEFAULT_SKEW > chain.effective_expires:
+            raise AIPError("aip_token_expired", "the chain has expired")
+        if not scope_allows(chain.effective_scopes, tool_scope(invocation.tool)):
+            raise AIPError("aip_scope_insufficient", "the tool is not within the chain")
+        block = _dl.invocation_block(
+            seq=biscuit.block_count(), invoker=self.invoker.identity, kid=self.invoker.kid,
+            audience=audience, operation=invocation.operation, tool=invocation.tool,
+            args_hash=args_hash(arguments), jti=b64url_encode(secrets.token_bytes(16)), iat=now)
+        signed = biscuit.third_party_request().create_block(_chained_private(self.invoker), block)
+        appended = biscuit.append_third_party(_chained_public(self.invoker.public_key), signed)
+        return Credentials(b64url_encode(bytes(appended.to_bytes())), None)
 
 
 def body_digest(body: bytes) -> str:
