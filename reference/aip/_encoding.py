@@ -24,20 +24,26 @@ def b64url_encode(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
+# Characters whose low 4 (resp. 2) bits are zero: the only ones allowed last in a string of
+# length 2 (resp. 3) mod 4, so that each byte string has exactly one encoding (RFC 4648 3.5).
+_LAST_OF_2 = frozenset("AQgw")
+_LAST_OF_3 = frozenset("AEIMQUYcgkosw048")
+
+
 def b64url_decode(text: str, *, code: str, what: str) -> bytes:
     """Decode unpadded base64url; padding, ``+``/``/``, whitespace and non-canonical trailing
     bits are errors (RFC 7515 section 2 and RFC 4648 section 3.5)."""
     if not isinstance(text, str) or _B64URL.fullmatch(text) is None:
         raise AIPError(code, f"{what} is not unpadded base64url")
-    if len(text) % 4 == 1:
+    rest = len(text) % 4
+    if rest == 1:
         raise AIPError(code, f"{what} has an impossible base64url length")
-    try:
-        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError):
-        raise AIPError(code, f"{what} is not unpadded base64url") from None
-    if b64url_encode(data) != text:
+    if (rest == 2 and text[-1] not in _LAST_OF_2) or (rest == 3 and text[-1] not in _LAST_OF_3):
         raise AIPError(code, f"{what} is not canonical base64url (non-zero trailing bits)")
-    return data
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError):  # pragma: no cover - the pattern admits only valid input
+        raise AIPError(code, f"{what} is not unpadded base64url") from None
 
 
 def multibase_encode(data: bytes) -> str:

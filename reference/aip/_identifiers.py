@@ -15,6 +15,7 @@ payload is rejected (AIP-ID-004).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -96,6 +97,13 @@ def parse_identifier(text: object) -> KeyIdentifier | WebIdentifier:
     """Parse an AIP identifier, raising ``aip_identifier_invalid`` with the reason."""
     if not isinstance(text, str):
         raise AIPError(_CODE, "an identifier is a string")
+    return _parse_cached(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_cached(text: str) -> KeyIdentifier | WebIdentifier:
+    # Verifiers parse the same few identifiers on every call; results are immutable, and
+    # failures (exceptions) are never cached.
     if len(text) > MAX_IDENTIFIER_LENGTH:
         raise AIPError(_CODE, f"identifier is {len(text)} characters, limit {MAX_IDENTIFIER_LENGTH}")
     if not text.isascii():

@@ -15,6 +15,7 @@ from ._errors import AIPError
 __all__ = ["MAX_DEPTH", "loads_strict"]
 
 MAX_DEPTH = 32
+_CONTAINERS = (dict, list)
 
 
 def _reject_constant(name: str) -> Any:
@@ -22,26 +23,32 @@ def _reject_constant(name: str) -> Any:
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise ValueError(f"duplicate member name {key!r}")
-        out[key] = value
+    out = dict(pairs)
+    if len(out) != len(pairs):  # the slow search runs only when there is a duplicate
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise ValueError(f"duplicate member name {key!r}")
+            seen.add(key)
     return out
+
+
+# One decoder for the process: building a JSONDecoder per call costs as much as a small parse.
+_DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
 
 
 def _depth(value: Any, limit: int) -> int:
     """Nesting depth as the spec defines it: 0 for a scalar, 1 + the deepest element for an
     array or object. Iterative, so hostile nesting cannot exhaust the Python stack."""
     deepest = 0
-    stack: list[tuple[Any, int]] = [(value, 1)] if isinstance(value, dict | list) else []
+    stack: list[tuple[Any, int]] = [(value, 1)] if isinstance(value, _CONTAINERS) else []
     while stack:
         item, depth = stack.pop()
         if depth > limit:
             return depth
         deepest = max(deepest, depth)
         children = item.values() if isinstance(item, dict) else item
-        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+        stack.extend((child, depth + 1) for child in children if isinstance(child, _CONTAINERS))
     return deepest
 
 
@@ -68,9 +75,7 @@ def loads_strict(
     except UnicodeDecodeError:
         raise AIPError(code, f"{what} is not valid UTF-8") from None
     try:
-        value = json.loads(
-            text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant
-        )
+        value = _DECODER.decode(text)
     except RecursionError:
         raise AIPError("aip_limit_exceeded", f"{what} nests too deeply") from None
     except ValueError as exc:
