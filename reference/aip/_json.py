@@ -82,7 +82,9 @@ def loads_strict(
         raise AIPError(code, f"{what} is not valid JSON ({_short(exc)})") from None
     # Size is already bounded, so the parser's own recursion guard bounds the work; the
     # nesting limit is then checked on the decoded value without recursion.
-    if _depth(value, max_depth) > max_depth:
+    # Depth cannot exceed the number of opening brackets (a C-speed count); walk only when
+    # it could.
+    if raw.count(b"[") + raw.count(b"{") > max_depth and _depth(value, max_depth) > max_depth:
         raise AIPError("aip_limit_exceeded", f"{what} nests deeper than {max_depth} levels")
     return value
 

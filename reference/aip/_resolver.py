@@ -180,8 +180,10 @@ class Resolver:
         return ResolvedIdentity(identifier, document)
 
     def _still_good(self, document: IdentityDocument, now: int) -> bool:
+        if now - self.skew > document.expires:
+            return False
         signer = next(k for k in document.keys if k.kid == document.signed_by)
-        return now - self.skew <= document.expires and signer.active_at(now, self.skew)
+        return signer.active_at(now, self.skew)
 
     # --- HTTPS -----------------------------------------------------------------------------
 
