@@ -1,0 +1,26 @@
+"""The reference MCP server over stdio: ``python stdio_server.py <issuer id> <audience>``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import anyio
+from mcp.server.stdio import stdio_server
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from weak_servers.servers import completion_hook, mcp_server, verifier_for  # noqa: E402
+
+from aip.bindings.mcp import install  # noqa: E402
+
+
+async def main() -> None:
+    server = mcp_server()
+    install(server, verifier_for(sys.argv[1], sys.argv[2]), completion_hook)
+    async with stdio_server() as (read, write):
+        await server.run(read, write, server.create_initialization_options())
+
+
+if __name__ == "__main__":
+    anyio.run(main)
