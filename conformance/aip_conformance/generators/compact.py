@@ -95,7 +95,9 @@ TOKEN_NOTES: dict[str, dict[str, Any]] = {
     "Audience": {"description": "The token is not addressed to this verifier.",
                  "requirements": ["AIP-TOK-026"]},
     "Trust": {"description": "The issuer is not trusted or cannot be resolved.",
-              "requirements": ["AIP-TOK-020"]},
+              "requirements": ["AIP-TOK-020", "AIP-TRUST-004"]},
+    "NumericDate": {"description": "A time claim is a number but not an integer NumericDate (fraction, or an integral value written with a fraction part).",
+                    "requirements": ["AIP-TIME-007", "AIP-TOK-009"]},
     "WrongKey": {"description": "Signed by a key of another identity, or another key of the issuer.",
                  "requirements": ["AIP-TOK-021", "AIP-TOK-022"]},
     "KeySelection": {"description": "kid names no usable key of the issuer.",
@@ -408,7 +410,6 @@ def _tokens() -> dict[str, Any]:
         ("max_depth", 1.5, "max_depth is a fraction"),
         ("max_depth", True, "max_depth is a boolean"),
         ("iat", "1767225540", "iat is a string"),
-        ("iat", NOW - 59.5, "iat is a fraction"),
         ("exp", str(NOW + 3540), "exp is a string"),
         ("nbf", True, "nbf is a boolean"),
         ("jti", 7, "jti is a number"),
@@ -419,6 +420,12 @@ def _tokens() -> dict[str, Any]:
         ("budget_usd", True, "budget_usd is a boolean"),
     ]:
         bad(why, ["ClaimType"], token(base_claims(**{name: value})), malformed)
+    for name, value, why in [
+        ("iat", NOW - 59.5, "iat is a fraction"),
+        ("exp", float(NOW + 3540), "exp is integral but written 1767229140.0"),
+        ("nbf", float(NOW - 60), "nbf is integral but written with a fraction part"),
+    ]:
+        bad(why, ["ClaimType", "NumericDate"], token(base_claims(**{name: value})), malformed)
     for value, why in [("tool:search", "scope is a string, not an array"), ([], "scope is empty"),
                        (["tool:"], "scope entry tool: breaks the grammar"),
                        (["tool:search", " "], "scope entry is whitespace"),
