@@ -103,15 +103,20 @@ class ResearchExecutor(AgentExecutor):
     async def execute(self, context: RequestContext, event_queue: EventQueue) -> None:
         call = verified_call(context)
         forwarded = forwarded_delegation(context)
-        assert call is not None and forwarded is not None and context.message is not None
+        assert call is not None and context.message is not None  # the guard ran
         self.audit.add("research agent", "verified SendMessage", skill=call.tool,
                        caller=call.caller, mode=call.mode, path=list(call.delegation_path),
                        jti=call.jti)
-        self.audit.add("research agent", "accepted delegation", depth=forwarded.chain.depth,
-                       scopes=list(forwarded.chain.effective_scopes))
         task = new_task_from_user_message(context.message)
         await event_queue.enqueue_event(task)
         updater = TaskUpdater(event_queue, task.id, task.context_id)
+        if forwarded is None:  # nothing delegated to act on: answer without calling the tool
+            await updater.add_artifact([new_text_part("no delegation was forwarded; "
+                                                      "nothing to research on your behalf")])
+            await updater.complete()
+            return
+        self.audit.add("research agent", "accepted delegation", depth=forwarded.chain.depth,
+                       scopes=list(forwarded.chain.effective_scopes))
         # No passthrough: the research agent calls the tool with the chain delegated to it,
         # extended by its own invocation block (ChainedSigner), never with the token it got.
         signer = ChainedSigner(forwarded.token, self.key, self.resolver)
