@@ -97,7 +97,7 @@ TOKEN_NOTES: dict[str, dict[str, Any]] = {
     "Trust": {"description": "The issuer is not trusted or cannot be resolved.",
               "requirements": ["AIP-TOK-020", "AIP-TRUST-004"]},
     "NumericDate": {"description": "A time claim is a number but not an integer NumericDate (fraction, or an integral value written with a fraction part).",
-                    "requirements": ["AIP-TIME-007", "AIP-TOK-009"]},
+                    "requirements": ["AIP-TIME-007", "AIP-TOK-013"]},
     "WrongKey": {"description": "Signed by a key of another identity, or another key of the issuer.",
                  "requirements": ["AIP-TOK-021", "AIP-TOK-022"]},
     "KeySelection": {"description": "kid names no usable key of the issuer.",
