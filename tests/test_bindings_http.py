@@ -13,6 +13,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+from weak_servers.servers import verifier_for
 
 from aip import generate_key
 from aip._chained import chain_mint
@@ -22,7 +23,6 @@ from aip.bindings import ChainedSigner, CompactSigner, current_call
 from aip.bindings._serve import LoopbackServer
 from aip.bindings.http import AIPHttpAuth, AIPMiddleware
 from aip_conformance.probe import ProbeConfig, load_identity, run_probe
-from weak_servers.servers import verifier_for
 
 ISSUER = generate_key()
 SERVER = generate_key()

@@ -17,6 +17,7 @@ from mcp import StdioServerParameters, stdio_client
 from mcp.client.session import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
+from weak_servers.servers import reference_mcp_app
 
 from aip import Resolver, TrustStore, generate_key
 from aip._chained import chain_delegate, chain_mint
@@ -24,7 +25,6 @@ from aip._compact import issue_token
 from aip.bindings import ChainedSigner, CompactSigner, VerifiedCall
 from aip.bindings._serve import LoopbackServer
 from aip.bindings.mcp import META_COMPLETION, AIPMcpAuth, stdio_meta
-from weak_servers.servers import reference_mcp_app
 
 ISSUER, HOLDER, SERVER = generate_key(), generate_key(), generate_key()
 SEEN: list[VerifiedCall] = []

@@ -9,14 +9,14 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from weak_servers.servers import reference_mcp_app
+from weak_servers.weak_mcp import weak_app
 
 from aip import generate_key
 from aip._keys import SigningKey, dumps_key
 from aip.bindings._serve import LoopbackServer
 from aip_conformance.cli import main
 from aip_conformance.probe import ProbeConfig, load_identity, run_probe
-from weak_servers.servers import reference_mcp_app
-from weak_servers.weak_mcp import weak_app
 
 ROOT = Path(__file__).resolve().parents[1]
 

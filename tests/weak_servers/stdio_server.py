@@ -10,9 +10,8 @@ from mcp.server.stdio import stdio_server
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from weak_servers.servers import completion_hook, mcp_server, verifier_for  # noqa: E402
-
-from aip.bindings.mcp import install  # noqa: E402
+from aip.bindings.mcp import install
+from weak_servers.servers import completion_hook, mcp_server, verifier_for
 
 
 async def main() -> None:

@@ -19,8 +19,20 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from .._errors import ConformanceError
 from ..generators._common import b64url, jcs, key_id, public_raw
 
-__all__ = ["Hop", "Identity", "args_digest", "b64decode", "token_digest_bytes", "chain", "compact_token", "fresh_identity", "load_identity",
-           "proof", "sign_jws", "token_digest"]
+__all__ = [
+    "Hop",
+    "Identity",
+    "args_digest",
+    "b64decode",
+    "chain",
+    "compact_token",
+    "fresh_identity",
+    "load_identity",
+    "proof",
+    "sign_jws",
+    "token_digest",
+    "token_digest_bytes",
+]
 
 _B: Any = biscuit_auth
 TOKEN_TYP = "aip+jwt"  # noqa: S105

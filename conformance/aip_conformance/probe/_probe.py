@@ -381,7 +381,7 @@ class Battery:
                            invocation=call if invocation else None, invoker=c,
                            plain_append=plain)
 
-    def attempt(self, name: str) -> Attempt:  # noqa: C901 (one branch per case, on purpose)
+    def attempt(self, name: str) -> Attempt:
         t = self._token
         if name == "no-token":
             return Attempt({})
@@ -435,7 +435,7 @@ class Battery:
         if name == "proof-wrong-key":
             tok = t()
             return Attempt(_auth(tok, self._proof(tok, signer=craft.fresh_identity().key)))
-        chained = {
+        chained: dict[str, dict[str, Any]] = {
             "valid-chained": {}, "chained-no-invocation": {"invocation": False},
             "chained-wrong-audience": {"audience": OTHER_AUDIENCE},
             "chained-other-tool": {"tool": OTHER_TOOL},

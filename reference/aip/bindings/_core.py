@@ -27,9 +27,8 @@ from .._chained import ChainLimits, ChainRequest, VerifiedChain, chain_invoke, v
 from .._chained import _open as _chained_open
 from .._chained import _private as _chained_private
 from .._chained import _public as _chained_public
-from .._encoding import b64url_encode
-from .._scope import scope_allows, tool_scope
 from .._compact import CompactVerifier, VerifiedToken
+from .._encoding import b64url_encode
 from .._errors import AIPError
 from .._json import loads_strict
 from .._keys import SigningKey
@@ -37,6 +36,7 @@ from .._proof import Invocation, args_hash, create_proof, token_hash
 from .._replay import MemoryReplayCache, ReplayCache
 from .._resolver import Resolver
 from .._revocation import RevocationPolicy
+from .._scope import scope_allows, tool_scope
 from .._time import DEFAULT_SKEW, check_skew
 
 __all__ = [

@@ -36,7 +36,15 @@ from .._keys import SigningKey
 from .._proof import Invocation
 from .._resolver import Resolver
 from ._asgi import SCOPE_KEY, ASGIApp, Receive, Scope, Send, read_body, replay_receive, send_error, store_call
-from ._core import AUTH_SCHEME, MAX_BODY_BYTES, BindingVerifier, CallSigner, VerifiedCall, read_credentials, safe_error
+from ._core import (
+    AUTH_SCHEME,
+    MAX_BODY_BYTES,
+    BindingVerifier,
+    CallSigner,
+    VerifiedCall,
+    read_credentials,
+    safe_error,
+)
 
 __all__ = [
     "EXTENSION_URI",
