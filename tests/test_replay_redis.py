@@ -89,7 +89,7 @@ def cache(redis_server: RedisProcess) -> Iterator[RedisReplayCache]:
     client.flushdb()
     client.close()
     c = RedisReplayCache.from_url(redis_server.url, initial_trusted_since=NOW - 3600,
-                                  trusted_since_refresh=0)
+                                  trusted_since_refresh=0, timeout=10)
     try:
         yield c
     finally:
@@ -121,7 +121,9 @@ def test_a_fleet_of_verifiers_shares_one_window(redis_server: RedisProcess,
                                                 cache: RedisReplayCache) -> None:
     """Two verifier processes' caches on one Redis: a proof accepted by one is a replay at the
     other, and under concurrency exactly one of many racing verifiers accepts it."""
-    other = RedisReplayCache.from_url(redis_server.url)
+    # Generous timeouts: this test is about the shared window, and a loaded CI machine must
+    # not turn a slow reply into a (fail-closed) refusal.
+    other = RedisReplayCache.from_url(redis_server.url, timeout=10)
     try:
         holder, server = generate_key(), generate_key()
         resolver = Resolver()
