@@ -3,6 +3,7 @@
 The public API is exactly ``__all__``; everything else lives in private modules.
 """
 
+from ._audit import AuditRecord, VerifiedReceipt, verify_audit, verify_receipt
 from ._chained import (
     ChainHop,
     ChainInvocation,
@@ -15,6 +16,15 @@ from ._chained import (
     verify_chain,
 )
 from ._compact import CompactVerifier, VerifiedToken, encode_token, inspect_token, issue_token
+from ._completion import attest_chained, complete_chained, create_receipt
+from ._completion_wire import (
+    ChainAttestation,
+    ChainCompletion,
+    result_digest_a2a,
+    result_digest_http,
+    result_digest_json,
+    result_digest_mcp,
+)
 from ._documents import (
     IdentityDocument,
     PublicKeyEntry,
@@ -43,6 +53,7 @@ from ._revocation import (
     verify_revocation_list,
 )
 from ._time import DEFAULT_SKEW, MAX_SKEW
+from ._timeline import render_timeline
 
 __version__ = "1.0.0.dev0"
 SPEC_VERSION = "1.0.0-draft"
@@ -53,6 +64,9 @@ __all__ = [
     "MAX_SKEW",
     "SPEC_VERSION",
     "AIPError",
+    "AuditRecord",
+    "ChainAttestation",
+    "ChainCompletion",
     "ChainHop",
     "ChainInvocation",
     "ChainLimits",
@@ -72,16 +86,20 @@ __all__ = [
     "TrustStore",
     "VerifiedChain",
     "VerifiedProof",
+    "VerifiedReceipt",
     "VerifiedToken",
     "WebIdentifier",
     "__version__",
     "args_hash",
+    "attest_chained",
     "build_document",
     "canonical_json",
     "chain_delegate",
     "chain_invoke",
     "chain_mint",
+    "complete_chained",
     "create_proof",
+    "create_receipt",
     "encode_token",
     "generate_key",
     "inspect_token",
@@ -89,11 +107,18 @@ __all__ = [
     "key_identifier",
     "load_key",
     "parse_identifier",
+    "render_timeline",
+    "result_digest_a2a",
+    "result_digest_http",
+    "result_digest_json",
+    "result_digest_mcp",
     "sign_document",
     "sign_revocation_list",
     "token_hash",
+    "verify_audit",
     "verify_chain",
     "verify_document",
     "verify_proof",
+    "verify_receipt",
     "verify_revocation_list",
 ]

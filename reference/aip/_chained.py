@@ -39,7 +39,14 @@ from biscuit_auth import (
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from . import _chained_datalog as dl
+from ._chained_tail import check_attestation, check_completion
 from ._chained_wire import read_envelope
+from ._completion_wire import (
+    ATTESTATION_QUERY,
+    COMPLETION_QUERY,
+    ChainAttestation,
+    ChainCompletion,
+)
 from ._encoding import b64url_decode, b64url_encode
 from ._errors import AIPError
 from ._identifiers import parse_identifier
@@ -149,6 +156,8 @@ class VerifiedChain:
     authorized: bool = False  # True when a request was checked (steps 15..19)
     size: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    completion: ChainCompletion | None = None  # spec/completion.md
+    attestations: tuple[ChainAttestation, ...] = ()
 
     @property
     def depth(self) -> int:
@@ -176,6 +185,8 @@ class VerifiedChain:
             "effective_expires": self.effective_expires,
             "invocation": self.invocation.to_json() if self.invocation else None,
             "revocation_ids": list(self.revocation_ids), "authorized": self.authorized,
+            "completion": self.completion.to_json() if self.completion else None,
+            "attestations": [a.to_json() for a in self.attestations],
         }
 
 
@@ -422,8 +433,12 @@ def verify_chain(
     replay_cache: ReplayCache | None = None,
     revocation: RevocationPolicy | None = None,
     limits: ChainLimits = ChainLimits(),
+    trusted_attesters: frozenset[str] | None = None,
 ) -> VerifiedChain:
-    """Verify a chained token (spec/chained.md, "Verification", steps 1..20)."""
+    """Verify a chained token (spec/chained.md, "Verification", steps 1..20; completion and
+    attestation blocks as spec/completion.md, steps C1..C5 and T1..T4).
+
+    ``trusted_attesters``, when given, limits third-party attestations to those identities."""
     check_skew(skew)
     # 1. Size and encoding.
     data = _decode_token(token, limits)
@@ -476,6 +491,14 @@ def verify_chain(
     # 7..12. The structural walk.
     hops: list[ChainHop] = []
     invocation: ChainInvocation | None = None
+    completion: ChainCompletion | None = None
+    attestations: list[ChainAttestation] = []
+
+    def signer(identity: str, kid: str) -> bytes:
+        return _signer_key(resolver, identity, kid, now, skew)
+
+    def identifier_ok(value: str) -> bool:
+        return _identifier_problem(value) is None
     signing_keys: list[tuple[str, str]] = [(issuer, root_kid)]
     prev_delegate, prev_scopes, prev_expires = holder, scopes, expires
     prev_budget, chain_principal = budget_ceiling, principal or None
@@ -487,16 +510,45 @@ def verify_chain(
                            "(a plain append, as in draft-01)")
         # 8. Exactly one AIP fact for this block, from a block signed by its external key.
         found = [r for r in _query(authorizer, dl.DELEGATION_QUERY, external) if r[0] == index]
-        if index == count - 1:
-            calls = [r for r in _query(authorizer, dl.INVOCATION_QUERY, external) if r[0] == index]
-            if calls and not found:
-                invocation = _invocation(calls, index, prev_delegate, resolver, now, skew,
+        if not found:
+            kind = _tail_kind(authorizer, external, index)
+            if kind is None:
+                raise AIPError("aip_chain_invalid", f"block {index} carries no AIP fact "
+                               "(unknown block kind, or a fact of the wrong shape)")
+            name, rows = kind
+            if name == "invocation":
+                if completion is not None:
+                    raise AIPError("aip_completion_invalid", f"block {index}: an invocation "
+                                   "block follows the completion")
+                if invocation is not None:
+                    raise AIPError("aip_chain_invalid", f"block {index} is a second invocation")
+                invocation = _invocation(rows, index, prev_delegate, resolver, now, skew,
                                          external)
                 signing_keys.append((invocation.invoker, invocation.kid))
-                break
+            elif name == "completion":
+                completion = check_completion(rows, index, invocation=invocation,
+                                              previous=completion, signer=signer,
+                                              external=external, identifier_ok=identifier_ok,
+                                              now=now, skew=skew)
+                signing_keys.append((completion.executor, completion.kid))
+            else:
+                attestation = check_attestation(
+                    rows, index, completion=completion,
+                    last_delegator=hops[-1].delegator if hops else issuer, signer=signer,
+                    external=external, identifier_ok=identifier_ok, now=now, skew=skew,
+                    trusted_attesters=trusted_attesters)
+                attestations.append(attestation)
+                signing_keys.append((attestation.attester, attestation.kid))
+            continue
+        if completion is not None:
+            raise AIPError("aip_completion_invalid", f"block {index}: a delegation block "
+                           "follows the completion")
+        if invocation is not None:
+            raise AIPError("aip_chain_invalid", f"block {index}: a delegation block follows "
+                           "the invocation")
         if len(found) != 1:
             raise AIPError("aip_chain_invalid", f"block {index} is not one delegation block "
-                           "(reserved or unknown block kind, or a missing/duplicate fact)")
+                           "(a missing or duplicate fact)")
         hop = _hop(found[0], index)
         # 9. The link: this block's delegator is the previous delegate.
         if hop.delegator != prev_delegate:
@@ -537,17 +589,33 @@ def verify_chain(
         revocation.check(root=issuer, revocation_ids=revocation_ids, keys=signing_keys)
     chain = VerifiedChain(issuer, root_kid, holder, scopes, limit_depth, expires,
                           budget_ceiling, chain_principal, tuple(hops), invocation,
-                          revocation_ids, size=len(data))
+                          revocation_ids, size=len(data), completion=completion,
+                          attestations=tuple(attestations))
     if request is None:
         if require_invocation and invocation is None:
             raise AIPError("aip_proof_missing", "the chain has no invocation block")
         return chain
-    # 15..20. The request.
+    # 15..20. The request. A completed invocation is no authority for a new one (AIP-CMP-008).
+    if completion is not None:
+        raise AIPError("aip_completion_invalid", "the chain is completed; a completed "
+                       "invocation does not authorize a request")
     _authorize(chain, request, authorizer, now=now, skew=skew,
                require_invocation=require_invocation, replay_cache=replay_cache)
     return VerifiedChain(issuer, root_kid, holder, scopes, limit_depth, expires,
                          budget_ceiling, chain_principal, tuple(hops), invocation,
                          revocation_ids, authorized=True, size=len(data))
+
+
+def _tail_kind(authorizer: Authorizer, external: bytes,
+               index: int) -> tuple[str, list[list[Any]]] | None:
+    """The kind and rows of a block that is not a delegation block: invocation, completion or
+    attestation (queried in that order; the first kind with a fact for ``index`` wins)."""
+    for name, query in (("invocation", dl.INVOCATION_QUERY), ("completion", COMPLETION_QUERY),
+                        ("attestation", ATTESTATION_QUERY)):
+        rows = [r for r in _query(authorizer, query, external) if r[0] == index]
+        if rows:
+            return name, rows
+    return None
 
 
 def _hop(row: list[Any], index: int) -> ChainHop:
