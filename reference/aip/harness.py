@@ -16,6 +16,7 @@ from typing import Any, TextIO
 from . import __version__
 from . import _harness_chained as _chained  # noqa: F401  (registers operations)
 from . import _harness_compact as _compact  # noqa: F401  (registers operations)
+from . import _harness_completion as _completion  # noqa: F401  (registers operations)
 from . import _harness_identity as _identity  # noqa: F401  (registers operations)
 from ._errors import AIPError
 from ._harness_base import OPERATIONS, PROFILES, Case
