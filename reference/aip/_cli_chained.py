@@ -26,7 +26,7 @@ from ._errors import AIPError
 from ._json import loads_strict
 from ._keys import load_key
 from ._replay import MemoryReplayCache
-from ._resolver import Resolver, TrustStore
+from ._resolver import Resolver
 from ._revocation import RevocationPolicy, verify_revocation_list
 from ._time import DEFAULT_SKEW, format_time, now, parse_time
 
@@ -79,15 +79,9 @@ def _when(text: str | None, default: int) -> int:
 
 
 def _resolver(args: argparse.Namespace) -> Resolver:
-    documents: dict[str, Any] = {}
-    issuers: list[str] = list(getattr(args, "trust", None) or [])
-    if getattr(args, "trust_store", None):
-        store = TrustStore.load(args.trust_store)
-        documents = store.documents
-        issuers += sorted(store.trusted_issuers)
-    verify: Any = getattr(args, "ca", None) or True
-    return Resolver(TrustStore(documents, issuers), network=bool(getattr(args, "network", False)),
-                    verify=verify, skew=getattr(args, "skew", DEFAULT_SKEW))
+    from .cli import make_resolver
+
+    return make_resolver(args)
 
 
 def _arguments(text: str | None) -> dict[str, Any]:

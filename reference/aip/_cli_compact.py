@@ -47,11 +47,12 @@ def _invocation(args: argparse.Namespace) -> Invocation | None:
     # ``--args`` is the chained CLI's spelling of the same option; accept either.
     arguments_json = _arguments(args.arguments if args.arguments is not None
                                 else getattr(args, "args", None))
-    if args.operation is None:
-        if args.tool is not None or arguments_json is not None:
-            raise AIPError(_IN, "--tool and --arguments need --operation (e.g. tools/call)")
-        return None
-    return Invocation(operation=args.operation, tool=args.tool, arguments_json=arguments_json)
+    operation = args.operation
+    if operation is None:
+        if args.tool is None and arguments_json is None:
+            return None
+        operation = "tools/call"  # a tool and its arguments mean an MCP tool call
+    return Invocation(operation=operation, tool=args.tool, arguments_json=arguments_json)
 
 
 def _cmd_issue(args: argparse.Namespace) -> int:
@@ -116,7 +117,7 @@ def _cmd_prove(args: argparse.Namespace) -> int:
 
 def _request_options(parser: argparse.ArgumentParser, *, required: bool) -> None:
     parser.add_argument("--operation", default="tools/call" if required else None,
-                        help="the operation called (MCP: tools/call)")
+                        help="the operation called (default with --tool: tools/call)")
     parser.add_argument("--tool", help="the tool called")
     parser.add_argument("--arguments", metavar="JSON|@FILE", help="the call's arguments (a JSON object)")
 

@@ -87,8 +87,12 @@ def parse_when(text: str | None, default: int) -> int:
 
 
 def make_resolver(args: argparse.Namespace) -> Resolver:
-    """The resolver the common ``--trust-store`` / ``--network`` / ``--ca`` options describe."""
-    store = TrustStore.load(args.trust_store) if getattr(args, "trust_store", None) else None
+    """The resolver the common ``--trust-store`` / ``--trust`` / ``--network`` / ``--ca``
+    options describe (``--trust`` adds issuers to those of the trust store)."""
+    store = TrustStore.load(args.trust_store) if getattr(args, "trust_store", None) else TrustStore()
+    extra = list(getattr(args, "trust", None) or [])
+    if extra:
+        store = TrustStore(store.documents, [*store.trusted_issuers, *extra])
     verify: Any = getattr(args, "ca", None) or True
     return Resolver(store, network=bool(getattr(args, "network", False)), verify=verify,
                     skew=getattr(args, "skew", DEFAULT_SKEW))
@@ -96,6 +100,8 @@ def make_resolver(args: argparse.Namespace) -> Resolver:
 
 def add_trust_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--trust-store", metavar="FILE", help="offline trust store (JSON)")
+    parser.add_argument("--trust", action="append", metavar="ISSUER",
+                        help="also trust this issuer identity (repeatable)")
     parser.add_argument("--network", action="store_true",
                         help="resolve aip:web identities over HTTPS when not in the trust store")
     parser.add_argument("--ca", metavar="PEM", help="CA bundle for HTTPS resolution")
