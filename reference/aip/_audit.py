@@ -214,14 +214,14 @@ def _cents(budget_usd: int | float | None) -> int | None:
 
 def _audit_compact(token: str, *, proof: str | None, receipt: str | None, resolver: Resolver,
                    now: int, skew: int, require_completion: bool) -> AuditRecord:
+    if not proof:
+        raise AIPError("aip_proof_missing", "a compact audit needs the invocation proof")
     if receipt is None:
         if require_completion:
             raise AIPError(_CMP, "no completion receipt")
         executor = None
     else:
         executor = _receipt_parts(receipt)[3]
-    if proof is None:
-        raise AIPError("aip_proof_missing", "a compact audit needs the invocation proof")
     # K2. The token, for the executor as audience (or the proof's audience without a receipt).
     if executor is None:
         executor = jws_json(jws_split(proof, code=_PRF, what="proof")[1], code=_PRF,
