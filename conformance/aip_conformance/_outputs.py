@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from . import checks_chained, checks_compact
+from . import checks_chained, checks_compact, checks_completion
 
 __all__ = ["OUTPUT_CHECKS", "output_problems"]
 
 Checker = Callable[[Mapping[str, Any], Mapping[str, Any]], list[str]]
 
-OUTPUT_CHECKS: dict[str, Checker] = {**checks_compact.OUTPUT_CHECKS, **checks_chained.OUTPUT_CHECKS}
+OUTPUT_CHECKS: dict[str, Checker] = {**checks_compact.OUTPUT_CHECKS, **checks_chained.OUTPUT_CHECKS,
+                                     **checks_completion.OUTPUT_CHECKS}
 
 
 def output_problems(operation: str, case_input: Mapping[str, Any], output: Mapping[str, Any]) -> list[str]:

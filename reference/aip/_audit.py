@@ -219,16 +219,14 @@ def _audit_compact(token: str, *, proof: str | None, receipt: str | None, resolv
     if receipt is None:
         if require_completion:
             raise AIPError(_CMP, "no completion receipt")
-        executor = None
     else:
-        executor = _receipt_parts(receipt)[3]
-    # K2. The token, for the executor as audience (or the proof's audience without a receipt).
-    if executor is None:
-        executor = jws_json(jws_split(proof, code=_PRF, what="proof")[1], code=_PRF,
-                            what="proof payload").get("aud")
-        if not isinstance(executor, str) or not executor:
-            raise AIPError(_PRF, "proof aud is missing")
-    verifier = CompactVerifier(resolver, audience=executor[:256] or "-", skew=skew,
+        _receipt_parts(receipt)  # K1
+    # K2. The token, for the audience the proof addressed (the executor, AIP-CMP-002).
+    executor = jws_json(jws_split(proof, code=_PRF, what="proof")[1], code=_PRF,
+                        what="proof payload").get("aud")
+    if not isinstance(executor, str) or not 1 <= len(executor) <= 256:
+        raise AIPError(_PRF, "proof aud is missing or not a string of 1..256 characters")
+    verifier = CompactVerifier(resolver, audience=executor, skew=skew,
                                require_proof=False)
     view = verifier.verify(token, now=now)
     keys = KeyCache()

@@ -203,7 +203,9 @@ def _private(key: SigningKey) -> PrivateKey:
     return out
 
 
+@lru_cache(maxsize=1024)
 def _public(raw: bytes) -> PublicKey:
+    """biscuit-python's key object for ``raw`` (immutable, so memoised per key)."""
     out: PublicKey = _BISCUIT.PublicKey.from_bytes(raw, _BISCUIT.Algorithm.Ed25519)
     return out
 
