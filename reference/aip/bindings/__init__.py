@@ -10,9 +10,12 @@ from ._core import (
     CallSigner,
     ChainedSigner,
     CompactSigner,
+    CompletionReport,
     Credentials,
     VerifiedCall,
     current_call,
+    report_completion,
+    verify_completion,
 )
 
 __all__ = [
@@ -21,7 +24,10 @@ __all__ = [
     "CallSigner",
     "ChainedSigner",
     "CompactSigner",
+    "CompletionReport",
     "Credentials",
     "VerifiedCall",
     "current_call",
+    "report_completion",
+    "verify_completion",
 ]

@@ -6,7 +6,11 @@
   :class:`VerifiedCall`;
 * :class:`CompactSigner` / :class:`ChainedSigner`: the client side, which binds each call to
   its own proof or invocation block (a hop never forwards the token it received);
-* the error mapping: HTTP status, ``WWW-Authenticate`` challenge, JSON body, JSON-RPC error.
+* the error mapping: HTTP status, ``WWW-Authenticate`` challenge, JSON body, JSON-RPC error;
+* completion records (spec/completion.md): :meth:`BindingVerifier.complete` signs the record of
+  a verified call with the server's own key (``signing_key``), :func:`report_completion` lets
+  the tool say what it cost, and :func:`verify_completion` is the caller's check of what came
+  back.
 
 Nothing here depends on an SDK; the SDK-specific modules (``http``, ``mcp``, ``a2a``) build on it.
 """
@@ -16,11 +20,12 @@ from __future__ import annotations
 import contextvars
 import hashlib
 import json
+import logging
 import secrets
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from .. import _chained_datalog as _dl
 from .._chained import ChainLimits, ChainRequest, VerifiedChain, chain_invoke, verify_chain
@@ -28,6 +33,8 @@ from .._chained import _open as _chained_open
 from .._chained import _private as _chained_private
 from .._chained import _public as _chained_public
 from .._compact import CompactVerifier, VerifiedToken
+from .._completion import complete_chained, create_receipt
+from .._completion_wire import check_completion_values
 from .._encoding import b64url_encode
 from .._errors import AIPError
 from .._json import loads_strict
@@ -38,6 +45,11 @@ from .._resolver import Resolver
 from .._revocation import RevocationPolicy
 from .._scope import scope_allows, tool_scope
 from .._time import DEFAULT_SKEW, check_skew
+
+_log = logging.getLogger("aip.bindings")
+
+if TYPE_CHECKING:
+    from .._audit import AuditRecord
 
 __all__ = [
     "AUTH_SCHEME",
@@ -50,14 +62,18 @@ __all__ = [
     "CallSigner",
     "ChainedSigner",
     "CompactSigner",
+    "CompletionReport",
     "Credentials",
     "VerifiedCall",
     "challenge",
+    "completion_credentials",
     "current_call",
     "error_body",
     "jsonrpc_error",
     "read_credentials",
+    "report_completion",
     "safe_error",
+    "verify_completion",
 ]
 
 AUTH_SCHEME = "AIP"
@@ -102,6 +118,7 @@ class VerifiedCall:
     compact: VerifiedToken | None = field(default=None, repr=False)
     chain: VerifiedChain | None = field(default=None, repr=False)
     token: str = field(default="", repr=False)
+    proof: str = field(default="", repr=False)  # compact mode: the proof exactly as received
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -202,21 +219,35 @@ class BindingVerifier:
     ``audience`` is this server's own AIP identifier. Tokens of both modes are accepted unless
     ``modes`` narrows them. ``replay_cache`` is shared by both modes (a
     :class:`~aip.RedisReplayCache` shares it across a fleet).
+
+    ``signing_key`` is the server's own identity key: with it, the server is the *executor* of
+    the calls it verifies and the bindings return a signed completion record with every result
+    (:meth:`complete`; AIP-MCP-041, AIP-A2A-041). Its identity must be the audience
+    (AIP-CMP-002), which may then be omitted.
     """
 
     def __init__(
         self,
         resolver: Resolver,
         *,
-        audience: str,
+        audience: str | None = None,
         modes: Iterable[Mode] = ("compact", "chained"),
         replay_cache: ReplayCache | None = None,
         skew: int = DEFAULT_SKEW,
         revocation: RevocationPolicy | None = None,
         clock: Callable[[], int] | None = None,
+        signing_key: SigningKey | None = None,
     ) -> None:
+        if audience is None:
+            if signing_key is None:
+                raise ValueError("a BindingVerifier needs its audience (or its signing_key)")
+            audience = signing_key.identity
+        if signing_key is not None and signing_key.identity != audience:
+            raise ValueError("signing_key must be the key of the audience identifier: the "
+                             "executor is the party the invocation addresses (AIP-CMP-002)")
         self.resolver = resolver
         self.audience = audience
+        self.signing_key = signing_key
         self.modes = frozenset(modes)
         if not self.modes or not self.modes <= {"compact", "chained"}:
             raise ValueError("modes must be a non-empty subset of {'compact', 'chained'}")
@@ -233,6 +264,27 @@ class BindingVerifier:
         return {"version": "1.0", "required": True, "audience": self.audience,
                 "modes": sorted(self.modes), "header": "X-AIP-Token",
                 "proof_header": "X-AIP-Proof"}
+
+    def complete(self, call: VerifiedCall, *, status: str, result_hash: str,
+                 tokens_used: int | None = None, cost_usd: str | None = None,
+                 duration_ms: int | None = None, ldp_provenance_id: str | None = None,
+                 now: int | None = None) -> dict[str, str]:
+        """The completion record of ``call`` signed with :attr:`signing_key` (spec/completion.md):
+        ``{"receipt": <receipt JWT>}`` in compact mode, ``{"token": <the chain as received,
+        extended by the completion block>}`` in chained mode (AIP-MCP-042)."""
+        key = self.signing_key
+        if key is None:
+            raise ValueError("this verifier has no signing_key to sign completion records with")
+        moment = self.clock() if now is None else now
+        if call.mode == "compact":
+            return {"receipt": create_receipt(
+                key, call.token, call.proof, status=status, result_hash=result_hash, now=moment,
+                tokens_used=tokens_used, cost_usd=cost_usd, duration_ms=duration_ms,
+                ldp_provenance_id=ldp_provenance_id)}
+        return {"token": complete_chained(
+            call.token, key, status=status, result_hash=result_hash, resolver=self.resolver,
+            now=moment, skew=self.skew, tokens_used=tokens_used, cost_usd=cost_usd,
+            duration_ms=duration_ms, ldp_provenance_id=ldp_provenance_id)}
 
     def verify(self, token: str | None, proof: str | None, invocation: Invocation,
                *, now: int | None = None) -> VerifiedCall:
@@ -259,7 +311,7 @@ class BindingVerifier:
                 args_hash=verified.proof.args_hash, jti=verified.proof.jti,
                 token_hash=token_hash(token), scopes=verified.scopes,
                 expires=verified.expires_at, delegation_path=(verified.issuer, verified.holder),
-                compact=verified, token=token)
+                compact=verified, token=token, proof=proof or "")
         if invocation.tool is None:
             raise AIPError("aip_input_invalid", "a chained invocation needs a tool name")
         chain = verify_chain(
@@ -290,6 +342,191 @@ def _arguments(invocation: Invocation) -> Mapping[str, Any]:
     if not isinstance(invocation.arguments, Mapping):
         raise AIPError("aip_input_invalid", "invocation arguments are not a JSON object")
     return invocation.arguments
+
+
+# --- completion records (server side) ----------------------------------------------------------
+
+@dataclass
+class CompletionReport:
+    """What the tool (or agent) serving a verified call says about it, for its completion
+    record: ``status`` (``partial`` when it did only part of the work; the binding otherwise
+    derives ``completed``/``failed`` from the result), usage, cost and a provenance id."""
+
+    status: str | None = None
+    tokens_used: int | None = None
+    cost_usd: str | None = None
+    duration_ms: int | None = None
+    ldp_provenance_id: str | None = None
+
+
+_report: contextvars.ContextVar[CompletionReport | None] = contextvars.ContextVar(
+    "aip_completion_report", default=None)
+
+
+def report_completion(*, status: str | None = None, tokens_used: int | None = None,
+                      cost_usd: str | None = None, duration_ms: int | None = None,
+                      ldp_provenance_id: str | None = None) -> bool:
+    """Called by a tool while it serves a verified call: what the call's completion record
+    should say besides the result digest (values as AIP-CMP-010..015; ``cost_usd`` a decimal
+    string such as ``"0.0042"``). Returns False when no binding is collecting a record."""
+    check_completion_values(status=status or "completed", result_hash="sha256:" + "0" * 64,
+                            verification_status="verified", tokens_used=tokens_used,
+                            cost_usd=cost_usd, duration_ms=duration_ms,
+                            ldp_provenance_id=ldp_provenance_id, code="aip_input_invalid")
+    report = _report.get()
+    if report is None:
+        return False
+    for name, value in (("status", status), ("tokens_used", tokens_used),
+                        ("cost_usd", cost_usd), ("duration_ms", duration_ms),
+                        ("ldp_provenance_id", ldp_provenance_id)):
+        if value is not None:
+            setattr(report, name, value)
+    return True
+
+
+def collect_report() -> tuple[CompletionReport, contextvars.Token[CompletionReport | None]]:
+    """Start collecting what the code serving a call reports (reset with ``_report.reset``)."""
+    report = CompletionReport()
+    return report, _report.set(report)
+
+
+def reset_report(token: contextvars.Token[CompletionReport | None]) -> None:
+    _report.reset(token)
+
+
+def sign_completion(verifier: BindingVerifier, call: VerifiedCall, *, status: str,
+                    result_hash: str, report: CompletionReport,
+                    elapsed_ms: int | None) -> dict[str, str] | None:
+    """The default completion record of a binding, or None when it cannot be made (the result
+    is delivered without one, and the failure is logged: the tool has already run)."""
+    try:
+        return verifier.complete(
+            call, status=report.status or status, result_hash=result_hash,
+            tokens_used=report.tokens_used, cost_usd=report.cost_usd,
+            duration_ms=report.duration_ms if report.duration_ms is not None else elapsed_ms,
+            ldp_provenance_id=report.ldp_provenance_id)
+    except Exception as exc:
+        _log.warning("no completion record for invocation %s: %s", call.jti,
+                     safe_error(exc).code)
+        return None
+
+
+# --- completion records (client side) ----------------------------------------------------------
+
+def completion_credentials(record: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """``(receipt, completed_chain)`` of a completion record object (AIP-MCP-042)."""
+    if not isinstance(record, Mapping):
+        raise AIPError("aip_completion_invalid", "the completion record is not an object")
+    receipt, chain = record.get("receipt"), record.get("token")
+    if (receipt is None) == (chain is None) or not isinstance(receipt or chain, str):
+        raise AIPError("aip_completion_invalid", "the completion record holds neither exactly "
+                       "one receipt nor one completed chain")
+    return receipt, chain
+
+
+def verify_completion(record: Mapping[str, Any] | None, sent: Credentials, *, result_hash: str,
+                      resolver: Resolver, now: int | None = None, skew: int = DEFAULT_SKEW,
+                      require: bool = True) -> AuditRecord | None:
+    """The caller's check of a completion record that came back with a result: audit
+    verification (spec/completion.md) of the record against the credentials the caller
+    ``sent`` for that call and the digest of the result it received (AIP-CMP-034).
+
+    Returns the verified audit record; raises :class:`AIPError` when the record does not
+    verify, or is absent and ``require`` is true (returns None when absent otherwise).
+    """
+    from .._audit import verify_audit
+
+    if record is None:
+        if require:
+            raise AIPError("aip_completion_invalid", "the result carries no completion record")
+        return None
+    receipt, chain = completion_credentials(record)
+    if detect_mode(sent.token) == "compact":
+        if receipt is None:
+            raise AIPError("aip_completion_invalid", "a compact call is completed by a receipt")
+        return verify_audit(sent.token, proof=sent.proof, receipt=receipt, resolver=resolver,
+                            now=now, skew=skew, result_hash=result_hash)
+    if chain is None:
+        raise AIPError("aip_completion_invalid", "a chained call is completed by its chain")
+    return verify_audit(chain, invoked_token=sent.token, resolver=resolver, now=now, skew=skew,
+                        result_hash=result_hash)
+
+
+class SentLog:
+    """The credentials a client sent, kept (bounded) so that a completion record can be checked
+    against them: a receipt names the proof it completes (``proof_hash``), a completed chain the
+    token it extends."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self.last: Credentials | None = None
+        self._sent: dict[str, Credentials] = {}
+
+    def add(self, creds: Credentials) -> None:
+        self.last = creds
+        key = token_hash(creds.proof if creds.proof is not None else creds.token)
+        self._sent[key] = creds
+        while len(self._sent) > self.size:
+            del self._sent[next(iter(self._sent))]
+
+    def find(self, record: Mapping[str, Any] | None) -> Credentials | None:
+        """The credentials ``record`` completes (None when they were not sent from here)."""
+        if record is None:
+            return None
+        receipt, chain = completion_credentials(record)
+        if receipt is not None:
+            from .._proof import jws_json, jws_split
+
+            claims = jws_json(jws_split(receipt, code="aip_completion_invalid",
+                                        what="receipt")[1],
+                              code="aip_completion_invalid", what="receipt payload")
+            digest = claims.get("proof_hash")
+            return self._sent.get(digest) if isinstance(digest, str) else None
+        assert chain is not None
+        for creds in reversed(self._sent.values()):
+            if creds.proof is None and _extends(chain, creds.token):
+                return creds
+        return None
+
+
+def _extends(completed: str, token: str) -> bool:
+    """Whether the chain ``completed`` holds ``token``'s blocks byte for byte, followed by more
+    (a pre-filter to find the call; the audit verification checks the link, AIP-AUD-002)."""
+    from .._encoding import b64url_decode
+
+    try:
+        before = b64url_decode(token, code=_MALFORMED, what="token")
+        after = b64url_decode(completed, code=_MALFORMED, what="token")
+        end = _blocks_end(before)
+    except (AIPError, IndexError):
+        return False
+    return 0 < end < len(after) and after.startswith(before[:end])
+
+
+def _blocks_end(data: bytes) -> int:
+    """Length of a serialized Biscuit's leading fields that hold its blocks (protobuf fields
+    1..3: root key id, authority, blocks; the proof, field 4, changes when a block is added)."""
+    pos = end = 0
+    while pos < len(data):
+        key, pos = _varint(data, pos)
+        length, pos = _varint(data, pos) if key & 7 == 2 else (0, pos)
+        if key & 7 == 0:
+            _, pos = _varint(data, pos)
+        pos += length
+        if key >> 3 in (1, 2, 3):
+            end = pos
+    return end
+
+
+def _varint(data: bytes, pos: int) -> tuple[int, int]:
+    result = shift = 0
+    while True:
+        byte = data[pos]
+        pos += 1
+        result |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return result, pos
+        shift += 7
 
 
 # --- the client side ----------------------------------------------------------------------------

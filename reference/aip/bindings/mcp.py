@@ -8,9 +8,13 @@ Every ``tools/call`` is verified against the tool name and arguments it carries:
 * over stdio, :class:`AIPServerMiddleware` reads them from ``params._meta["aip/token"]`` and
   ``params._meta["aip/proof"]`` and answers a failure with the JSON-RPC error.
 
-The tool sees the verified call through :func:`current_call` (a context variable), and the
-result carries a completion record in ``_meta["aip/completion"]`` when a ``completion`` hook is
-given (the record's format is issue 5's; see :data:`CompletionHook`).
+The tool sees the verified call through :func:`current_call` (a context variable). When the
+verifier holds the server's ``signing_key``, every result carries the call's signed completion
+record in ``_meta["aip/completion"]`` (AIP-MCP-040..043): ``{"receipt": ...}`` in compact mode,
+``{"token": <completed chain>}`` in chained mode, with status ``failed`` for an ``isError``
+result and ``completed`` otherwise (``partial`` when the tool says so through
+:func:`~aip.bindings.report_completion`, which also carries usage and cost). A ``completion``
+hook replaces that record (:data:`CompletionHook`).
 
 Server::
 
@@ -21,34 +25,51 @@ Server::
 
 Client::
 
-    httpx2.AsyncClient(auth=AIPMcpAuth(CompactSigner(token, key), audience=SERVER_ID))
-    await session.call_tool(name, args, meta=stdio_meta(signer, SERVER_ID, name, args))  # stdio
+    auth = AIPMcpAuth(CompactSigner(token, key), audience=SERVER_ID)
+    httpx2.AsyncClient(auth=auth)                        # ... session.call_tool(name, args)
+    record = auth.verify_result(result, resolver=resolver)   # the completion record (AIP-MCP-044)
+    # stdio: meta = stdio_meta(signer, SERVER_ID, name, args); session.call_tool(..., meta=meta)
+    #        verify_tool_result(result, credentials_of(meta), resolver=resolver)
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Generator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx2
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.lowlevel.server import Server
 from mcp.shared.exceptions import MCPError
 
+from .._completion_wire import result_digest_mcp
 from .._errors import AIPError
 from .._json import loads_strict
 from .._proof import Invocation
+from .._resolver import Resolver
+from .._time import DEFAULT_SKEW
 from ._asgi import SCOPE_KEY, ASGIApp, Receive, Scope, Send, read_body, replay_receive, send_error, store_call
 from ._core import (
     AUTH_SCHEME,
     MAX_BODY_BYTES,
     BindingVerifier,
     CallSigner,
+    CompletionReport,
+    Credentials,
+    SentLog,
     VerifiedCall,
+    collect_report,
     current_call,
     read_credentials,
+    reset_report,
     safe_error,
+    sign_completion,
+    verify_completion,
 )
+
+if TYPE_CHECKING:
+    from .._audit import AuditRecord
 
 __all__ = [
     "EXTENSION_ID",
@@ -60,10 +81,15 @@ __all__ = [
     "AIPServerMiddleware",
     "AIPToolGuard",
     "CompletionHook",
+    "completion_of",
+    "credentials_of",
+    "default_completion",
     "install",
+    "result_digest",
     "stdio_meta",
     "streamable_http_app",
     "tool_invocation",
+    "verify_tool_result",
 ]
 
 OPERATION = "tools/call"
@@ -73,9 +99,38 @@ META_COMPLETION = "aip/completion"
 EXTENSION_ID = "dev.aip/identity"
 
 CompletionHook = Callable[[VerifiedCall, HandlerResult], Mapping[str, Any] | None]
-"""ISSUE-5 HOOK: called with the verified call and the tool's result; the mapping it returns is
-placed in the result's ``_meta["aip/completion"]`` (AIP-MCP-040). Completion records (signed by
-the executor) are defined by issue 5; until then a hook may return any JSON object."""
+"""Customisation: called with the verified call and the tool's result (the wire-form dict); the
+mapping it returns (None: no record) is placed in the result's ``_meta["aip/completion"]``
+(AIP-MCP-040) instead of the default signed record. A hook can build on
+:func:`default_completion` or :meth:`~aip.bindings.BindingVerifier.complete`."""
+
+
+def _result_json(result: HandlerResult) -> dict[str, Any]:
+    if result is None:
+        return {}
+    if isinstance(result, Mapping):
+        return dict(result)
+    dumped: dict[str, Any] = result.model_dump(by_alias=True, mode="json", exclude_unset=True)
+    return dumped
+
+
+def result_digest(result: Any) -> str:
+    """The result digest of a ``CallToolResult`` (AIP-CMP-031): the wire-form object without its
+    top-level ``_meta``. Takes the JSON-RPC ``result`` object, or the ``mcp`` SDK's parsed
+    ``CallToolResult`` (its fields as received)."""
+    return result_digest_mcp(_result_json(result))
+
+
+def default_completion(verifier: BindingVerifier, call: VerifiedCall, result: HandlerResult, *,
+                       report: CompletionReport | None = None,
+                       elapsed_ms: int | None = None) -> dict[str, str] | None:
+    """The record a server with a ``signing_key`` returns (AIP-MCP-041..043): status ``failed``
+    when the result is an error (``isError``), else ``completed`` (or what the tool reported).
+    None when the record cannot be made (logged; the result goes out without one)."""
+    data = _result_json(result)
+    status = "failed" if data.get("isError") is True else "completed"
+    return sign_completion(verifier, call, status=status, result_hash=result_digest_mcp(data),
+                           report=report or CompletionReport(), elapsed_ms=elapsed_ms)
 
 
 def tool_invocation(params: Any) -> Invocation:
@@ -178,14 +233,22 @@ class AIPServerMiddleware:
         except Exception as exc:
             raise _mcp_error(safe_error(exc)) from None
         reset = current_call.set(call)
+        report, collecting = collect_report()
+        started = time.perf_counter()
         try:
             result = await call_next(ctx)
         finally:
+            reset_report(collecting)
             current_call.reset(reset)
+        record: Mapping[str, Any] | None = None
         if self.completion is not None:
             record = self.completion(call, result)
-            if record is not None:
-                result = _with_meta(result, {META_COMPLETION: dict(record)})
+        elif self.verifier.signing_key is not None:
+            record = default_completion(
+                self.verifier, call, result, report=report,
+                elapsed_ms=int((time.perf_counter() - started) * 1000))
+        if record is not None:
+            result = _with_meta(result, {META_COMPLETION: dict(record)})
         return result
 
 
@@ -247,6 +310,29 @@ def stdio_meta(signer: CallSigner, audience: str, name: str,
     return meta
 
 
+def credentials_of(meta: Mapping[str, Any]) -> Credentials:
+    """The credentials a :func:`stdio_meta` carries (to check the call's completion record)."""
+    return Credentials(str(meta[META_TOKEN]), meta.get(META_PROOF))
+
+
+def completion_of(result: Any) -> Mapping[str, Any] | None:
+    """The completion record in a tool result's ``_meta["aip/completion"]``, if any."""
+    data = _result_json(result)
+    meta = data.get("_meta")
+    record = meta.get(META_COMPLETION) if isinstance(meta, Mapping) else None
+    return record if isinstance(record, Mapping) else None
+
+
+def verify_tool_result(result: Any, sent: Credentials, *, resolver: Resolver,
+                       now: int | None = None, skew: int = DEFAULT_SKEW,
+                       require: bool = True) -> AuditRecord | None:
+    """Check the completion record that came back with a ``tools/call`` result (AIP-MCP-044):
+    audit verification against the credentials ``sent`` and the digest of ``result`` as
+    received. Returns the audit record (:func:`aip.render_timeline` prints it)."""
+    return verify_completion(completion_of(result), sent, result_hash=result_digest(result),
+                             resolver=resolver, now=now, skew=skew, require=require)
+
+
 class AIPMcpAuth(httpx2.Auth):
     """httpx2 auth for the ``mcp`` SDK's streamable HTTP client: each ``tools/call`` POST gets
     ``Authorization: AIP <token>`` and ``X-AIP-Proof``, bound to the call's name and arguments
@@ -257,6 +343,22 @@ class AIPMcpAuth(httpx2.Auth):
     def __init__(self, signer: CallSigner, audience: str) -> None:
         self.signer = signer
         self.audience = audience
+        self.sent = SentLog()  # the credentials of recent calls, to check completion records
+
+    def verify_result(self, result: Any, *, resolver: Resolver, now: int | None = None,
+                      skew: int = DEFAULT_SKEW) -> AuditRecord:
+        """Check the completion record of a ``tools/call`` result made through this auth
+        against the credentials it sent for that call (AIP-MCP-044); the audit record."""
+        record = completion_of(result)
+        if record is None:
+            raise AIPError("aip_completion_invalid", "the result carries no completion record")
+        sent = self.sent.find(record)
+        if sent is None:
+            raise AIPError("aip_completion_invalid", "the completion record completes no call "
+                           "sent through this client")
+        audit = verify_tool_result(result, sent, resolver=resolver, now=now, skew=skew)
+        assert audit is not None
+        return audit
 
     def auth_flow(self, request: httpx2.Request) -> Generator[httpx2.Request, Any, None]:
         if request.method == "POST" and request.content:
@@ -265,6 +367,7 @@ class AIPMcpAuth(httpx2.Auth):
             if isinstance(message, dict) and message.get("method") == OPERATION:
                 creds = self.signer.credentials(tool_invocation(message.get("params")),
                                                 self.audience)
+                self.sent.add(creds)
                 request.headers["Authorization"] = f"{AUTH_SCHEME} {creds.token}"
                 if creds.proof is not None:
                     request.headers["X-AIP-Proof"] = creds.proof
