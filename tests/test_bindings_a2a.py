@@ -3,7 +3,6 @@ delegation, then MCP), both on loopback."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import time
@@ -15,13 +14,13 @@ from typing import Any
 import httpx
 import pytest
 
-from aip import Resolver, TrustStore, generate_key
+from aip import AIPError, Resolver, TrustStore, generate_key, verify_audit
 from aip._chained import chain_mint
 from aip._compact import issue_token
 from aip._keys import dumps_key
 from aip.bindings import ChainedSigner, CompactSigner
 from aip.bindings._serve import LoopbackServer, free_port
-from aip.bindings.a2a import EXTENSION_URI, AIPA2AAuth, delegate_to
+from aip.bindings.a2a import EXTENSION_URI, AIPA2AAuth, delegate_to, verify_artifact
 from aip_conformance.probe import ProbeConfig, load_identity, run_probe
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -73,10 +72,25 @@ def test_forwarding_by_delegation_reaches_the_tool(agent_url: str) -> None:
     body = r.json()
     assert r.status_code == 200, body
     artifact = body["result"]["task"]["artifacts"][0]
-    assert artifact["metadata"]["aip_tool_completion"]["status"] == "completed"
-    assert artifact["metadata"]["aip_completion"]["executor"] == AGENT.identity
+    # The agent's binding completed the task: a signed record in the artifact's metadata.
+    task = auth.verify_artifact(artifact, resolver=resolver)
+    assert task.completion is not None and task.result_checked
+    assert task.completion["executor"] == AGENT.identity
+    assert task.completion["status"] == "completed" and task.completion["cost_usd"] == "0.0042"
+    assert task.invocation["operation"] == "SendMessage"
+    # The tool server's record of the call the agent made with the delegated chain.
+    tool = verify_audit(artifact["metadata"]["aip_tool_completion"]["token"], resolver=resolver)
+    assert tool.completion is not None and tool.completion["executor"] == TOOLS.identity
+    assert [h["delegate"] for h in tool.hops] == [AGENT.identity]
     paths = [e["path"] for e in AUDIT.events if e["what"] == "verified tools/call"]
     assert paths[-1] == [PRINCIPAL.identity, ORCH.identity, AGENT.identity]
+    # A changed artifact no longer matches the record.
+    changed = {**artifact, "parts": [{"text": "something else"}]}
+    sent = auth.sent.last
+    assert sent is not None
+    with pytest.raises(AIPError) as err:
+        verify_artifact(changed, sent, resolver=resolver)
+    assert err.value.code == "aip_completion_invalid"
 
 
 def test_a_delegation_to_someone_else_is_refused(agent_url: str) -> None:
@@ -121,7 +135,25 @@ def test_the_e2e_example_runs_and_prints_the_timeline() -> None:
                           text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     out = done.stdout
-    assert "TASK_STATE_COMPLETED" in out and "audit timeline:" in out
-    assert "path=principal -> orchestrator -> research agent" in out
-    assert json.loads(out.split("completion records (artifact metadata):", 1)[1])[
-        "aip_tool_completion"]["status"] == "completed"
+    assert "TASK_STATE_COMPLETED" in out
+    task, tool = out.split("audit timeline of the A2A task", 1)[1].split(
+        "audit timeline of the tool call", 1)
+    # The A2A task, completed by the research agent and checked against the artifact.
+    assert "SendMessage \"research\" at \"research agent\"" in task
+    assert "result COMPLETED from research agent" in task
+    assert "(matches the result given)" in task
+    # The tool call: principal -> orchestrator -> (A2A) research agent -> (MCP) tool server.
+    lines = [line.strip() for line in tool.splitlines()]
+    assert "principal: principal" in lines
+    assert any(line.endswith("grant                principal grants to orchestrator")
+               or line.endswith("principal grants to orchestrator") for line in lines)
+    assert "scopes: tool:research tool:search" in lines
+    assert any("hop 1" in line and "orchestrator delegates to research agent" in line
+               for line in lines)
+    assert 'context: "find facts about llamas for the weekly report"' in lines
+    assert any(line.startswith("scopes: tool:search;") for line in lines)
+    assert any("invocation by research agent" in line for line in lines)
+    assert 'tools/call "search" at "tool server"' in lines
+    assert any("result COMPLETED from tool server" in line for line in lines)
+    assert "usage: tokens 812, cost $0.0042" in tool and "(within budget)" in tool
+    assert "executor verification: verified" in lines

@@ -5,14 +5,16 @@
    block for the ``research`` skill and a narrower delegation (search only) to the agent;
 3. the research agent calls the ``search`` tool of an MCP server with that delegation and its
    own invocation block;
-4. the tool server verifies the whole chain against the call, runs the tool and returns a
-   completion record; the research agent completes its task; the timeline is printed.
+4. the tool server verifies the whole chain against the call, runs the tool and returns its
+   signed completion record (the chain extended by a completion block, with the result digest
+   and the cost); the research agent checks it and completes its A2A task, whose artifact
+   carries the agent's own signed record and the tool's;
+5. the orchestrator verifies both records (audit verification) and prints their timelines.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 import time
 import uuid
@@ -20,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from aip import Resolver, TrustStore, generate_key
+from aip import AuditRecord, Resolver, TrustStore, generate_key, render_timeline, verify_audit
 from aip._chained import chain_mint
 from aip.bindings import ChainedSigner
 from aip.bindings._serve import LoopbackServer, free_port
@@ -30,7 +32,7 @@ from ._system import Audit, research_agent, tool_server
 
 
 async def orchestrate(agent_url: str, token: str, orchestrator: Any, agent_id: str,
-                      resolver: Resolver, audit: Audit) -> dict[str, Any]:
+                      resolver: Resolver, audit: Audit) -> tuple[dict[str, Any], AIPA2AAuth]:
     now = int(time.time())
     delegation = delegate_to(token, orchestrator, delegate=agent_id, scopes=["tool:search"],
                              context="find facts about llamas for the weekly report",
@@ -48,7 +50,14 @@ async def orchestrate(agent_url: str, token: str, orchestrator: Any, agent_id: s
     body: dict[str, Any] = response.json()
     if response.status_code != 200 or "error" in body:
         raise RuntimeError(f"A2A call failed: HTTP {response.status_code} {body}")
-    return body
+    return body, auth
+
+
+def named(text: str, names: dict[str, str]) -> str:
+    """``text`` with every AIP identifier replaced by the party's name."""
+    for identity, name in names.items():
+        text = text.replace(identity, name)
+    return text
 
 
 def main() -> int:
@@ -58,37 +67,40 @@ def main() -> int:
     resolver = Resolver(TrustStore(trusted_issuers=[principal.identity]))
     now = int(time.time())
     token = chain_mint(principal, holder=orchestrator.identity,
-                       scopes=["tool:research", "tool:search"], expires=now + 600, max_depth=3)
+                       scopes=["tool:research", "tool:search"], expires=now + 600, max_depth=3,
+                       budget_ceiling=500, principal=principal.identity)
     audit.add("principal", "granted orchestrator", scopes=["tool:research", "tool:search"])
     agent_port = free_port()
     with LoopbackServer(tool_server(principal.identity, tools, audit)) as tool_url, \
             LoopbackServer(research_agent(principal.identity, agent,
                                           f"http://127.0.0.1:{agent_port}", tool_url + "/mcp",
                                           tools.identity, audit), port=agent_port) as agent_url:
-        body = asyncio.run(orchestrate(agent_url, token, orchestrator, agent.identity,
-                                       resolver, audit))
+        body, auth = asyncio.run(orchestrate(agent_url, token, orchestrator, agent.identity,
+                                             resolver, audit))
     task = body["result"]["task"]
     artifact = task["artifacts"][0]
+    # The orchestrator checks what came back: the research agent's record of the A2A task,
+    # against the message it sent and the artifact it received; and the tool server's record
+    # of the tool call (the chain the orchestrator started, completed by the tool server).
+    task_record = auth.verify_artifact(artifact, resolver=resolver)
+    tool_record: AuditRecord = verify_audit(artifact["metadata"]["aip_tool_completion"]["token"],
+                                            resolver=resolver)
     names = {principal.identity: "principal", orchestrator.identity: "orchestrator",
              agent.identity: "research agent", tools.identity: "tool server"}
     print("AIP end-to-end example: principal -> orchestrator -(A2A)-> research agent "
           "-(MCP)-> tool server\n")
     print(f"task {task['id']}: {task['status']['state']}")
     print("result:", artifact["parts"][0]["text"])
-    print("\naudit timeline:")
-    start = audit.events[0]["t"]
-    for event in audit.events:
-        details = {k: v for k, v in event.items() if k not in ("t", "actor", "what")}
-        for key in ("caller",):
-            if key in details:
-                details[key] = names.get(details[key], details[key])
-        if "path" in details:
-            details["path"] = " -> ".join(names.get(p, p) for p in details["path"])
-        shown = ", ".join(f"{k}={v}" for k, v in details.items())
-        print(f"  +{(event['t'] - start) * 1000:7.1f} ms  {event['actor']:<15} "
-              f"{event['what']}{': ' + shown if shown else ''}")
-    print("\ncompletion records (artifact metadata):")
-    print(json.dumps(artifact.get("metadata", {}), indent=2))
+    print("\nwho is who:")
+    for identity, name in names.items():
+        print(f"  {name:<15} {identity}")
+    print("\naudit timeline of the A2A task (orchestrator -> research agent), verified:")
+    print(named(render_timeline(task_record), names))
+    print("\naudit timeline of the tool call (principal -> orchestrator -> research agent "
+          "-> tool server), verified:")
+    print(named(render_timeline(tool_record), names))
+    print("(the research agent checked the tool's result against this record when it received "
+          "it; the orchestrator holds only the digest)")
     return 0
 
 

@@ -1,15 +1,15 @@
 """The loopback system of the end-to-end example: an MCP tool server and an A2A research agent,
 both built on the real SDKs, served by uvicorn, verifying every hop with AIP.
 
-Each server appends what it verified and completed to an audit log, which the example prints
-as the call's timeline. Completion records are minimal here (ISSUE-5 HOOK): a status, the
-SHA-256 of the result and the invocation they complete.
+Both servers hold their own identity key, so each result comes back with a signed completion
+record (spec/completion.md): the tool server completes the research agent's chain with a
+completion block (``_meta["aip/completion"]``), the research agent checks it, passes it on in
+its artifact's metadata (``aip_tool_completion``), and its own binding completes the A2A task
+(``metadata.aip_completion``). Each server also notes what it saw in a small event log (``Audit``).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,7 +30,7 @@ from starlette.applications import Starlette
 
 from aip import Resolver, SigningKey, TrustStore
 from aip._replay import MemoryReplayCache
-from aip.bindings import BindingVerifier, ChainedSigner, VerifiedCall, current_call
+from aip.bindings import BindingVerifier, ChainedSigner, current_call, report_completion
 from aip.bindings.a2a import (
     AIPAgentGuard,
     AIPCallContextBuilder,
@@ -39,7 +39,9 @@ from aip.bindings.a2a import (
     verified_call,
     with_aip_extension,
 )
-from aip.bindings.mcp import META_COMPLETION, AIPMcpAuth, streamable_http_app
+from aip.bindings.mcp import AIPMcpAuth, completion_of, streamable_http_app
+
+TOOL_COST = "0.0042"  # what the tool server reports for one search (its signed claim)
 
 
 @dataclass
@@ -50,23 +52,11 @@ class Audit:
         self.events.append({"t": time.time(), "actor": actor, "what": what, **details})
 
 
-def result_hash(value: Any) -> str:
-    return "sha256:" + hashlib.sha256(json.dumps(value, sort_keys=True, default=str)
-                                      .encode()).hexdigest()
-
-
-def completion_record(executor: str, call: VerifiedCall, result: Any) -> dict[str, Any]:
-    """ISSUE-5 HOOK: a minimal, unsigned completion record until completion records land."""
-    dumped = result.model_dump(mode="json", by_alias=True) if hasattr(result, "model_dump") \
-        else result
-    return {"status": "completed", "executor": executor, "invocation_jti": call.jti,
-            "args_hash": call.args_hash, "token_hash": call.token_hash,
-            "result_hash": result_hash(dumped)}
-
-
-def verifier(principal: str, audience: str) -> BindingVerifier:
+def verifier(principal: str, key: SigningKey) -> BindingVerifier:
     # A fresh process whose replay record is complete since it started empty (AIP-RPL-005).
-    return BindingVerifier(Resolver(TrustStore(trusted_issuers=[principal])), audience=audience,
+    # With its signing key, the server signs a completion record for every call it serves.
+    return BindingVerifier(Resolver(TrustStore(trusted_issuers=[principal])),
+                           audience=key.identity, signing_key=key,
                            replay_cache=MemoryReplayCache(trusted_since=0))
 
 
@@ -82,16 +72,12 @@ def tool_server(principal: str, key: SigningKey, audit: Audit) -> Any:
         audit.add("tool server", "verified tools/call", tool=params.name, caller=call.caller,
                   mode=call.mode, path=list(call.delegation_path), jti=call.jti)
         q = (params.arguments or {}).get("q", "")
+        report_completion(tokens_used=812, cost_usd=TOOL_COST)  # goes into the signed record
         return types.CallToolResult(content=[types.TextContent(
             type="text", text=f"3 facts about {q}: they hum; they spit; they guard sheep")])
 
-    def completion(call: VerifiedCall, result: Any) -> dict[str, Any]:
-        record = completion_record(key.identity, call, result)
-        audit.add("tool server", "completed", result_hash=record["result_hash"])
-        return record
-
     server = Server("llama-facts", on_list_tools=list_tools, on_call_tool=call_tool)
-    return streamable_http_app(server, verifier(principal, key.identity), completion=completion)
+    return streamable_http_app(server, verifier(principal, key))
 
 
 class ResearchExecutor(AgentExecutor):
@@ -120,19 +106,23 @@ class ResearchExecutor(AgentExecutor):
         # No passthrough: the research agent calls the tool with the chain delegated to it,
         # extended by its own invocation block (ChainedSigner), never with the token it got.
         signer = ChainedSigner(forwarded.token, self.key, self.resolver)
-        async with httpx2.AsyncClient(auth=AIPMcpAuth(signer, self.tool_id)) as http, \
+        auth = AIPMcpAuth(signer, self.tool_id)
+        async with httpx2.AsyncClient(auth=auth) as http, \
                 streamable_http_client(self.tool_url, http_client=http) as (read, write), \
                 ClientSession(read, write) as session:
             await session.initialize()
             self.audit.add("research agent", "calls MCP tool search")
             result = await session.call_tool("search", {"q": "llamas"})
+        # The tool server's signed completion record, checked against the invocation this agent
+        # sent and the result it received (raises AIPError when it does not verify).
+        checked = auth.verify_result(result, resolver=self.resolver)
+        assert checked.completion is not None
+        self.audit.add("research agent", "verified the tool's completion record",
+                       status=checked.completion["status"])
         text = "".join(c.text for c in result.content if isinstance(c, types.TextContent))
-        tool_record = (result.meta or {}).get(META_COMPLETION)
-        own = completion_record(self.key.identity, call, {"text": text})
+        report_completion(cost_usd=checked.completion["cost_usd"])  # passed on at cost
         await updater.add_artifact([new_text_part(text)], name="findings",
-                                   metadata={"aip_completion": own,
-                                             "aip_tool_completion": tool_record})
-        self.audit.add("research agent", "completed", result_hash=own["result_hash"])
+                                   metadata={"aip_tool_completion": completion_of(result)})
         await updater.complete()
 
     async def cancel(self, context: RequestContext, event_queue: EventQueue) -> None:
@@ -141,7 +131,7 @@ class ResearchExecutor(AgentExecutor):
 
 def research_agent(principal: str, key: SigningKey, url: str, tool_url: str, tool_id: str,
                    audit: Audit) -> Any:
-    check = verifier(principal, key.identity)
+    check = verifier(principal, key)
     card = with_aip_extension(AgentCard(
         name="research agent", description="finds facts", version="1.0",
         supported_interfaces=[AgentInterface(url=url + "/a2a", protocol_binding="JSONRPC",

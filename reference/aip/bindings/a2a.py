@@ -12,12 +12,20 @@ Every ``SendMessage``/``SendStreamingMessage`` is verified before the executor r
 the JSON-RPC method, tool = the skill in ``message.metadata.aip_skill``, arguments =
 ``{"parts": <message parts as received>}``. A chain delegated to this agent for onward calls
 travels in ``message.metadata.aip_delegation`` and is verified too (AIP-A2A-020).
+
+When the verifier holds the agent's ``signing_key``, the guard completes every ``SendMessage``
+whose task ends ``COMPLETED`` or ``FAILED``: the signed completion record goes into
+``metadata.aip_completion`` of the task's last artifact, over ``result_digest_a2a`` of that
+artifact (AIP-A2A-040..042). The executor may report usage and cost with
+:func:`~aip.bindings.report_completion`. The caller checks it with :func:`verify_artifact`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator, Mapping, Sequence
-from typing import Any
+import json
+import time
+from collections.abc import Generator, Mapping, MutableMapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from a2a.server.agent_execution.context import RequestContext
@@ -30,21 +38,33 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from .._chained import VerifiedChain, chain_delegate, verify_chain
+from .._completion_wire import result_digest_a2a
 from .._errors import AIPError
 from .._json import loads_strict
 from .._keys import SigningKey
 from .._proof import Invocation
 from .._resolver import Resolver
+from .._time import DEFAULT_SKEW
 from ._asgi import SCOPE_KEY, ASGIApp, Receive, Scope, Send, read_body, replay_receive, send_error, store_call
 from ._core import (
     AUTH_SCHEME,
     MAX_BODY_BYTES,
     BindingVerifier,
     CallSigner,
+    CompletionReport,
+    Credentials,
+    SentLog,
     VerifiedCall,
+    collect_report,
     read_credentials,
+    reset_report,
     safe_error,
+    sign_completion,
+    verify_completion,
 )
+
+if TYPE_CHECKING:
+    from .._audit import AuditRecord
 
 __all__ = [
     "EXTENSION_URI",
@@ -54,10 +74,13 @@ __all__ = [
     "AIPCallContextBuilder",
     "Forwarded",
     "agent_card_routes",
+    "artifact_completion",
+    "complete_response",
     "delegate_to",
     "forwarded_delegation",
     "message_invocation",
     "verified_call",
+    "verify_artifact",
     "with_aip_extension",
 ]
 
@@ -180,7 +203,98 @@ class AIPAgentGuard:
             await send_error(send, safe_error(exc), self.verifier.audience,
                              jsonrpc_id=request_id, jsonrpc=True)
             return
-        await self.app(scope, replay_receive(body, receive), send)
+        verified = scope.get(SCOPE_KEY)
+        if not isinstance(verified, VerifiedCall) or self.verifier.signing_key is None:
+            await self.app(scope, replay_receive(body, receive), send)
+            return
+        # The executor runs in tasks created below, which inherit the report being collected.
+        report, collecting = collect_report()
+        started = time.perf_counter()
+        try:
+            await self.app(scope, replay_receive(body, receive),
+                           _Completing(send, self.verifier, verified, report, started))
+        finally:
+            reset_report(collecting)
+
+
+_TERMINAL = {"TASK_STATE_COMPLETED": "completed", "completed": "completed",
+             "TASK_STATE_FAILED": "failed", "failed": "failed"}
+
+
+def complete_response(body: Any, verifier: BindingVerifier, call: VerifiedCall, *,
+                      report: CompletionReport | None = None,
+                      elapsed_ms: int | None = None) -> bool:
+    """Put the completion record of ``call`` into a ``SendMessage`` JSON-RPC response ``body``
+    (in place): in ``metadata.aip_completion`` of the task's last artifact, when the task is
+    ``COMPLETED`` (status ``completed``) or ``FAILED`` (``failed``) and the artifact has no
+    record yet (AIP-A2A-041, AIP-A2A-042). Returns whether a record was added."""
+    result = body.get("result") if isinstance(body, dict) else None
+    task = result.get("task", result) if isinstance(result, dict) else None
+    if not isinstance(task, dict):
+        return False
+    state = (task.get("status") or {}).get("state") if isinstance(task.get("status"), dict) \
+        else None
+    artifacts = task.get("artifacts")
+    if state not in _TERMINAL or not isinstance(artifacts, list) or not artifacts \
+            or not isinstance(artifacts[-1], dict):
+        return False
+    artifact: dict[str, Any] = artifacts[-1]
+    metadata = artifact.get("metadata")
+    if metadata is not None and (not isinstance(metadata, dict) or META_COMPLETION in metadata):
+        return False
+    record = sign_completion(verifier, call, status=_TERMINAL[str(state)],
+                             result_hash=result_digest_a2a(artifact),
+                             report=report or CompletionReport(), elapsed_ms=elapsed_ms)
+    if record is None:
+        return False
+    artifact["metadata"] = {**(metadata or {}), META_COMPLETION: record}
+    return True
+
+
+class _Completing:
+    """An ASGI ``send`` that holds back a JSON response to complete its task (the executor has
+    finished by then: a ``SendMessage`` answer is sent when the task settles)."""
+
+    def __init__(self, send: Send, verifier: BindingVerifier, call: VerifiedCall,
+                 report: CompletionReport, started: float) -> None:
+        self.send, self.verifier, self.call = send, verifier, call
+        self.report, self.started = report, started
+        self.start: MutableMapping[str, Any] | None = None
+        self.chunks: list[bytes] = []
+        self.passthrough = False
+
+    async def __call__(self, message: MutableMapping[str, Any]) -> None:
+        if self.passthrough:
+            await self.send(message)
+            return
+        if message["type"] == "http.response.start":
+            given = {k.lower(): v for k, v in message.get("headers", [])}
+            json_body = given.get(b"content-type", b"").startswith(b"application/json")
+            if message.get("status") != 200 or not json_body:
+                self.passthrough = True
+                await self.send(message)
+                return
+            self.start = message
+            return
+        if message["type"] != "http.response.body" or self.start is None:
+            await self.send(message)
+            return
+        self.chunks.append(message.get("body", b""))
+        if message.get("more_body", False):
+            return
+        data = b"".join(self.chunks)
+        try:
+            body = json.loads(data)
+            if complete_response(body, self.verifier, self.call, report=self.report,
+                                 elapsed_ms=int((time.perf_counter() - self.started) * 1000)):
+                data = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+        except ValueError:
+            pass
+        headers = [(k, v) for k, v in self.start.get("headers", [])
+                   if k.lower() != b"content-length"]
+        headers.append((b"content-length", str(len(data)).encode()))
+        await self.send({**self.start, "headers": headers})
+        await self.send({"type": "http.response.body", "body": data, "more_body": False})
 
 
 def _opt_str(metadata: Any, name: str) -> str | None:
@@ -213,6 +327,23 @@ def forwarded_delegation(context: RequestContext) -> Forwarded | None:
 
 # --- the client side ----------------------------------------------------------------------------
 
+def artifact_completion(artifact: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The completion record in an artifact's ``metadata.aip_completion``, if any."""
+    metadata = artifact.get("metadata") if isinstance(artifact, Mapping) else None
+    record = metadata.get(META_COMPLETION) if isinstance(metadata, Mapping) else None
+    return record if isinstance(record, Mapping) else None
+
+
+def verify_artifact(artifact: Mapping[str, Any], sent: Credentials, *, resolver: Resolver,
+                    now: int | None = None, skew: int = DEFAULT_SKEW,
+                    require: bool = True) -> AuditRecord | None:
+    """Check the completion record of a task's artifact (JSON, as received) against the
+    credentials ``sent`` with the message and the artifact's digest (AIP-A2A-043)."""
+    return verify_completion(artifact_completion(artifact), sent,
+                             result_hash=result_digest_a2a(artifact), resolver=resolver,
+                             now=now, skew=skew, require=require)
+
+
 def delegate_to(token: str, delegator: SigningKey, *, delegate: str, scopes: Sequence[str],
                 context: str, resolver: Resolver, now: int) -> str:
     """The narrower chain to put in ``metadata.aip_delegation`` when forwarding a task."""
@@ -230,6 +361,19 @@ class AIPA2AAuth(httpx.Auth):
         self.signer = signer
         self.audience = audience
         self.skills = tuple(skills)
+        self.sent = SentLog()  # the credentials of recent messages, to check completion records
+
+    def verify_artifact(self, artifact: Mapping[str, Any], *, resolver: Resolver,
+                        now: int | None = None, skew: int = DEFAULT_SKEW) -> AuditRecord:
+        """Check an artifact's completion record against the credentials this auth sent for
+        that message (AIP-A2A-043); the audit record."""
+        sent = self.sent.find(artifact_completion(artifact))
+        if sent is None:
+            raise AIPError("aip_completion_invalid", "the artifact's completion record is "
+                           "absent or completes no message sent through this client")
+        audit = verify_artifact(artifact, sent, resolver=resolver, now=now, skew=skew)
+        assert audit is not None
+        return audit
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, Any, None]:
         if request.method == "POST" and request.content:
@@ -240,6 +384,7 @@ class AIPA2AAuth(httpx.Auth):
                 msg = params.get("message") if isinstance(params, Mapping) else None
                 creds = self.signer.credentials(
                     message_invocation(str(message["method"]), msg, self.skills), self.audience)
+                self.sent.add(creds)
                 request.headers["Authorization"] = f"{AUTH_SCHEME} {creds.token}"
                 if creds.proof is not None:
                     request.headers["X-AIP-Proof"] = creds.proof
