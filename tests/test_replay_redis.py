@@ -90,6 +90,9 @@ def cache(redis_server: RedisProcess) -> Iterator[RedisReplayCache]:
     client.close()
     c = RedisReplayCache.from_url(redis_server.url, initial_trusted_since=NOW - 3600,
                                   trusted_since_refresh=0, timeout=10)
+    # trusted_since is created lazily (SETNX); create it now, before any other cache on this
+    # store can race to set its own "now" (which would, correctly, refuse every older proof).
+    assert c.trusted_since == NOW - 3600
     try:
         yield c
     finally:
