@@ -28,7 +28,7 @@ from ._keys import load_key
 from ._replay import MemoryReplayCache
 from ._resolver import Resolver
 from ._revocation import RevocationPolicy, verify_revocation_list
-from ._time import DEFAULT_SKEW, format_time, now, parse_time
+from ._time import DEFAULT_SKEW, format_time, now
 
 __all__ = ["add_option", "is_chained", "register", "render_tree"]
 
@@ -69,13 +69,9 @@ def read_token(value: str) -> str:
 
 
 def _when(text: str | None, default: int) -> int:
-    if text is None:
-        return default
-    if text.startswith("+") and text[1:].isdigit():
-        return now() + int(text[1:])
-    if text.isdigit():
-        return int(text)
-    return parse_time(text, code=_IN, what=f"time {text!r}")
+    from .cli import parse_when
+
+    return parse_when(text, default)
 
 
 def _resolver(args: argparse.Namespace) -> Resolver:
