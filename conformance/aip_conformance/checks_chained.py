@@ -21,7 +21,6 @@ Never imports ``aip``.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -31,20 +30,12 @@ import rfc8785
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from ._b64 import b64url_or_none as _b64d
+
 __all__ = ["OUTPUT_CHECKS", "check_delegated", "check_invoked", "check_minted", "check_output"]
 
 _B: Any = biscuit_auth
 _S, _I, _D = '"string"', '"integer"', '"date"'
-
-
-def _b64d(text: object) -> bytes | None:
-    if not isinstance(text, str) or any(c in text for c in "=+/ \n"):
-        return None
-    try:
-        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except ValueError:
-        return None
-    return data if base64.urlsafe_b64encode(data).rstrip(b"=").decode() == text else None
 
 
 def _private_public(jwk: object) -> tuple[str, str, bytes] | None:

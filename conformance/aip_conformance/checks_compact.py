@@ -9,7 +9,6 @@ public key derived from the private key the case supplied. Never imports ``aip``
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 from collections.abc import Callable, Mapping
@@ -19,17 +18,9 @@ import rfc8785
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from ._b64 import b64url_or_none as _b64d
+
 __all__ = ["OUTPUT_CHECKS", "check_created_proof", "check_issued_token", "check_output"]
-
-
-def _b64d(text: str) -> bytes | None:
-    if not isinstance(text, str) or any(c in text for c in "=+/ \n"):
-        return None
-    try:
-        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except ValueError:
-        return None
-    return data if base64.urlsafe_b64encode(data).rstrip(b"=").decode() == text else None
 
 
 def _no_dupes(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
