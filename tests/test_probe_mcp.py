@@ -38,8 +38,10 @@ def servers(issuer_file: tuple[SigningKey, Path]) -> Iterator[dict[str, str]]:
     issuer, _ = issuer_file
     good, weak = generate_key(), generate_key()
     with LoopbackServer(reference_mcp_app(issuer.identity, good)) as good_url, \
+            LoopbackServer(reference_mcp_app(issuer.identity, good, hook=True)) as hook_url, \
             LoopbackServer(weak_app(issuer.public_key, weak.identity)) as weak_url:
-        yield {"good": good_url + "/mcp", "weak": weak_url + "/mcp", "weak_audience": weak.identity}
+        yield {"good": good_url + "/mcp", "weak": weak_url + "/mcp", "weak_audience": weak.identity,
+               "unsigned": hook_url + "/mcp"}
 
 
 def _names(result: object, outcome: str) -> set[str]:
@@ -54,7 +56,9 @@ def test_every_probe_passes_against_the_reference_server(
     failed = [(r.case.flags[0], r.reason) for r in result.records if r.outcome != "passed"]
     assert failed == []
     assert result.ok
-    assert len(result.records) == 28
+    assert len(result.records) == 30
+    checked = {r.case.flags[0] for r in result.records}
+    assert {"completion-compact", "completion-chained"} <= checked
 
 
 def test_the_weak_server_is_caught_case_by_case(
@@ -69,6 +73,23 @@ def test_the_weak_server_is_caught_case_by_case(
     reasons = {r.case.flags[0]: r.reason for r in result.records}
     assert reasons["wrong-audience"] == "expected aip_audience_mismatch, got success"
     assert "got aip_signature_invalid" in reasons["alg-none"]
+    # The weak server returns results without completion records (AIP-MCP-041).
+    for name in ("completion-compact", "completion-chained"):
+        assert reasons[name] == \
+            'the result carries no completion record (result._meta["aip/completion"])'
+
+
+def test_an_unsigned_completion_record_is_caught(
+        servers: dict[str, str], issuer_file: tuple[SigningKey, Path]) -> None:
+    # A server whose hook returns its own unsigned JSON instead of a completion record.
+    result = run_probe(ProbeConfig(profile="mcp", url=servers["unsigned"],
+                                   issuer=load_identity(issuer_file[1]), tool="search"))
+    assert _names(result, "failed") == {"completion-compact", "completion-chained"}
+    reasons = {r.case.flags[0]: r.reason for r in result.records}
+    assert reasons["completion-compact"] == \
+        "the completion record is not an object with exactly 'receipt'"
+    assert "AIP-MCP-041" in next(r.case.requirements for r in result.records
+                                 if r.case.flags[0] == "completion-chained")
 
 
 def test_probe_cli_writes_reports_like_run(servers: dict[str, str], tmp_path: Path,

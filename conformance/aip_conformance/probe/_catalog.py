@@ -20,6 +20,7 @@ class ProbeCase:
     description: str
     requirements: tuple[str, ...]
     binding: tuple[str, ...] = ()  # binding-level requirement names, see PROFILE_REQUIREMENTS
+    profiles: tuple[str, ...] = ("http", "mcp", "a2a")  # the bindings the case applies to
 
 
 # Requirement ids of each binding, by role; a case's ``binding`` names roles.
@@ -39,6 +40,8 @@ PROFILE_REQUIREMENTS: dict[str, dict[str, tuple[str, ...]]] = {
         "missing": ("AIP-MCP-011",),
         "errors": ("AIP-MCP-030", "AIP-MCP-031", "AIP-MCP-011"),
         "bind": ("AIP-MCP-010",),
+        "complete": ("AIP-MCP-040", "AIP-MCP-041", "AIP-MCP-042", "AIP-MCP-043", "AIP-CMP-030",
+                     "AIP-CMP-031"),
     },
     "a2a": {
         "carry": ("AIP-A2A-010",),
@@ -47,6 +50,8 @@ PROFILE_REQUIREMENTS: dict[str, dict[str, tuple[str, ...]]] = {
         "missing": ("AIP-A2A-012",),
         "errors": ("AIP-A2A-030",),
         "bind": ("AIP-A2A-011",),
+        "complete": ("AIP-A2A-040", "AIP-A2A-041", "AIP-A2A-042", "AIP-CMP-030",
+                     "AIP-CMP-032"),
     },
 }
 
@@ -129,6 +134,17 @@ PROBE_CASES: tuple[ProbeCase, ...] = (
               ("errors",)),
     ProbeCase("chained-depth-exceeded", "chained", "aip_depth_exceeded",
               "a chain deeper than its max_depth is refused", ("AIP-CHN-035",), ("errors",)),
+    # Completion records (spec/completion.md): what comes back with a valid call.
+    ProbeCase("completion-compact", "compact", None,
+              "a valid compact call's result carries the executor's completion receipt, signed "
+              "by the audience's key and bound to the token, the proof and the result",
+              ("AIP-CMP-002", "AIP-CMP-040", "AIP-CMP-042", "AIP-CMP-043", "AIP-CMP-046"),
+              ("carry", "complete"), ("mcp", "a2a")),
+    ProbeCase("completion-chained", "chained", None,
+              "a valid chained call's result carries the chain as sent, completed by a block "
+              "signed by the audience's key and bound to the invocation and the result",
+              ("AIP-CMP-001", "AIP-CMP-002", "AIP-CMP-003", "AIP-CMP-007", "AIP-CMP-017",
+               "AIP-AUD-001"), ("carry", "complete"), ("mcp", "a2a")),
 )
 
 
@@ -145,4 +161,5 @@ PROBE_CHECKS: dict[str, list[str]] = {
     f"probe.{profile}.{case.name}": _check_requirements(profile, case)
     for profile in ("http", "mcp", "a2a")
     for case in PROBE_CASES
+    if profile in case.profiles
 }

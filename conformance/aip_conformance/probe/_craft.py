@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import base58
 import biscuit_auth
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -29,6 +30,7 @@ __all__ = [
     "fresh_identity",
     "load_identity",
     "proof",
+    "public_key_of",
     "sign_jws",
     "token_digest",
     "token_digest_bytes",
@@ -72,6 +74,19 @@ def load_identity(path: Path) -> Identity:
     if not isinstance(ident, str) or not isinstance(kid, str):
         raise ConformanceError(f"key file {path}: aip_id and kid must be strings")
     return Identity(ident, kid, key)
+
+
+def public_key_of(identifier: str) -> bytes | None:
+    """The Ed25519 public key an ``aip:key:ed25519:z…`` identifier carries (None for any other
+    identifier: an ``aip:web`` key needs its identity document)."""
+    prefix = "aip:key:ed25519:z"
+    if not identifier.startswith(prefix):
+        return None
+    try:
+        raw: bytes = base58.b58decode(identifier[len(prefix):])
+    except ValueError:
+        return None
+    return raw[2:] if len(raw) == 34 and raw[:2] == b"\xed\x01" else None
 
 
 def _segment(value: Any) -> str:

@@ -21,7 +21,8 @@ from .._errors import ConformanceError
 from .._harness import Implementation
 from .._runner import CaseRecord, Outcome, RunResult
 from .._vectors import Case, repo_root
-from ..generators._common import b64url
+from ..checks_completion import check_completed_chain, check_receipt_of
+from ..generators._common import b64url, jcs, public_raw
 from . import _craft as craft
 from ._catalog import PROBE_CASES, PROBE_CHECKS, ProbeCase
 
@@ -78,6 +79,7 @@ class Target(Protocol):
     def arguments(self, tampered: bool) -> dict[str, Any]: ...
     def send(self, headers: Mapping[str, str], tampered: bool) -> Reply: ...
     def outcome(self, reply: Reply) -> tuple[bool, str | None, int | None]: ...
+    def completion(self, reply: Reply) -> tuple[Any, str, str]: ...
 
 
 def _read(response: httpx.Response) -> bytes:
@@ -114,6 +116,11 @@ class _Base:
         self.client = client
         self.audience = config.audience or ""
         self.tool = config.tool or ""
+
+    def completion(self, reply: Reply) -> tuple[Any, str, str]:
+        """The completion record a successful reply carries, the result digest it must name,
+        and where it was looked for."""
+        raise ConformanceError(f"{self.profile} replies carry no completion record")
 
     def _post(self, url: str, headers: Mapping[str, str], content: bytes,
               want_id: Any = None) -> Reply:
@@ -241,6 +248,15 @@ class McpTarget(_Base):
     def outcome(self, reply: Reply) -> tuple[bool, str | None, int | None]:
         return _jsonrpc_outcome(reply, tool_error_is_failure=True)
 
+    def completion(self, reply: Reply) -> tuple[Any, str, str]:
+        # AIP-MCP-040 / AIP-CMP-031: result._meta["aip/completion"], over the result sans _meta.
+        result = reply.body.get("result") if isinstance(reply.body, dict) else None
+        result = result if isinstance(result, dict) else {}
+        meta = result.get("_meta")
+        record = meta.get("aip/completion") if isinstance(meta, dict) else None
+        value = {k: v for k, v in result.items() if k != "_meta"}
+        return record, craft.token_digest_bytes(jcs(value)), 'result._meta["aip/completion"]'
+
 
 class A2aTarget(_Base):
     profile = "a2a"
@@ -298,6 +314,20 @@ class A2aTarget(_Base):
     def outcome(self, reply: Reply) -> tuple[bool, str | None, int | None]:
         return _jsonrpc_outcome(reply, tool_error_is_failure=False)
 
+    def completion(self, reply: Reply) -> tuple[Any, str, str]:
+        # AIP-A2A-040..042 / AIP-CMP-032: the last artifact's metadata.aip_completion, over the
+        # artifact sans metadata.
+        result = reply.body.get("result") if isinstance(reply.body, dict) else None
+        task = result.get("task", result) if isinstance(result, dict) else None
+        artifacts = task.get("artifacts") if isinstance(task, dict) else None
+        artifact = artifacts[-1] if isinstance(artifacts, list) and artifacts else None
+        artifact = artifact if isinstance(artifact, dict) else {}
+        metadata = artifact.get("metadata")
+        record = metadata.get("aip_completion") if isinstance(metadata, dict) else None
+        value = {k: v for k, v in artifact.items() if k != "metadata"}
+        return (record, craft.token_digest_bytes(jcs(value)),
+                "the task's last artifact's metadata.aip_completion")
+
 
 def _jsonrpc_outcome(reply: Reply, *, tool_error_is_failure: bool) -> tuple[bool, str | None, int | None]:
     body = reply.body
@@ -324,6 +354,8 @@ class Attempt:
     headers: dict[str, str]
     tampered: bool = False
     repeat: int = 1
+    token: str = ""  # what a completion record must complete
+    proof: str | None = None
 
 
 def _auth(token: str | None, proof: str | None = None, *, header: str = "authorization") -> dict[str, str]:
@@ -385,9 +417,10 @@ class Battery:
         t = self._token
         if name == "no-token":
             return Attempt({})
-        if name == "valid-compact":
+        if name in ("valid-compact", "completion-compact"):
             tok = t()
-            return Attempt(_auth(tok, self._proof(tok)))
+            proof = self._proof(tok)
+            return Attempt(_auth(tok, proof), token=tok, proof=proof)
         if name == "token-in-x-aip-token":
             tok = t()
             return Attempt(_auth(tok, self._proof(tok), header="x-aip-token"))
@@ -436,7 +469,8 @@ class Battery:
             tok = t()
             return Attempt(_auth(tok, self._proof(tok, signer=craft.fresh_identity().key)))
         chained: dict[str, dict[str, Any]] = {
-            "valid-chained": {}, "chained-no-invocation": {"invocation": False},
+            "valid-chained": {}, "completion-chained": {},
+            "chained-no-invocation": {"invocation": False},
             "chained-wrong-audience": {"audience": OTHER_AUDIENCE},
             "chained-other-tool": {"tool": OTHER_TOOL},
             "chained-tampered-arguments": {}, "chained-replay": {},
@@ -447,8 +481,37 @@ class Battery:
         if name in chained:
             tok = self._chain(**chained[name])
             return Attempt(_auth(tok), tampered=name == "chained-tampered-arguments",
-                           repeat=2 if name == "chained-replay" else 1)
+                           repeat=2 if name == "chained-replay" else 1, token=tok)
         raise ConformanceError(f"unknown probe case {name}")
+
+
+def _check_completion(target: Target, issuer: craft.Identity, attempt: Attempt,
+                      reply: Reply) -> tuple[Outcome, str]:
+    """The completion record of a successful call: present where the binding puts it, made by
+    the audience (the executor) over the result received, completing exactly this call."""
+    record, digest, where = target.completion(reply)
+    if record is None:
+        return "failed", f"the result carries no completion record ({where})"
+    executor_key = craft.public_key_of(target.audience)
+    if executor_key is None:
+        return "skipped", (f"the executor {target.audience[:100]} is not an aip:key identifier; "
+                           "its key cannot be resolved offline to check the record")
+    expect = {"result_hash": digest, "status": frozenset({"completed", "partial"})}
+    member = "receipt" if attempt.proof is not None else "token"
+    if not isinstance(record, dict) or set(record) != {member}:
+        return "failed", f"the completion record is not an object with exactly {member!r}"
+    if attempt.proof is not None:
+        problems = check_receipt_of(record[member], token=attempt.token, proof=attempt.proof,
+                                    executor=target.audience, executor_public_key=executor_key,
+                                    kid=None, expect=expect)
+    else:
+        problems = check_completed_chain(attempt.token, record[member],
+                                         root_public_key=public_raw(issuer.key),
+                                         executor=target.audience,
+                                         executor_public_key=executor_key, expect=expect)
+    if problems:
+        return "failed", "; ".join(problems)[:500]
+    return "passed", ""
 
 
 def _describe(ok: bool, code: str | None, reply: Reply) -> str:
@@ -520,7 +583,8 @@ def run_probe(config: ProbeConfig, *, progress: Callable[[int, int, Case], None]
         with httpx.Client(timeout=timeout, follow_redirects=False) as client:
             target = TARGETS[config.profile](config, client)
             battery = Battery(target, config.issuer)
-            cases = [c for c in PROBE_CASES if c.mode in ("none", *config.modes)]
+            cases = [c for c in PROBE_CASES if c.mode in ("none", *config.modes)
+                     and config.profile in c.profiles]
             for index, case in enumerate(cases, start=1):
                 record_case = _case(config.profile, index, case)
                 if progress:
@@ -531,6 +595,9 @@ def run_probe(config: ProbeConfig, *, progress: Callable[[int, int, Case], None]
                     replies = [target.send(attempt.headers, attempt.tampered)
                                for _ in range(attempt.repeat)]
                     outcome, reason, got = _score(target, case, replies, registry)
+                    if outcome == "passed" and case.name.startswith("completion-"):
+                        outcome, reason = _check_completion(target, config.issuer, attempt,
+                                                            replies[-1])
                 except (httpx.HTTPError, ConformanceError) as exc:
                     outcome, reason = "errored", f"{type(exc).__name__}: {exc}"[:300]
                     got = {"errored": True, "context": {"problem": reason}}
