@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,6 +23,7 @@ import biscuit_auth
 from aip import (
     ChainRequest,
     Resolver,
+    SigningKey,
     TrustStore,
     chain_delegate,
     chain_invoke,
@@ -48,6 +49,36 @@ def _median_us(fn: Callable[[], object], runs: int) -> float:
     return statistics.median(samples) * 1e6
 
 
+def build_chain(keys: list[SigningKey], resolver: Resolver, depth: int, *,
+                invoke: bool = True, arguments: Mapping[str, Any] | None = None) -> str:
+    """A chain minted by ``keys[0]`` with ``depth`` delegation blocks (``keys[1]`` ->
+    ``keys[2]`` -> ...), ending in an invocation block by the last delegate when ``invoke``."""
+    root = keys[0]
+    token = chain_mint(root, holder=keys[1].identity, scopes=["tool:search", "tool:fs:*"],
+                       expires=NOW + 3600, max_depth=8)
+    for i in range(depth):
+        token = chain_delegate(token, keys[1 + i], delegate=keys[2 + i].identity,
+                               context=f"hop {i + 1}", resolver=resolver, now=NOW,
+                               scopes=["tool:search"])
+    if invoke:
+        token = chain_invoke(token, keys[1 + depth], audience=AUD, operation="tools/call",
+                             tool="search", arguments=arguments or {"q": "agent identity"},
+                             resolver=resolver, now=NOW)
+    return token
+
+
+def bare_authorize(data: bytes, root_pub: Any) -> None:
+    """What biscuit-python does by itself: parse (every signature) and authorize."""
+    biscuit = _B.Biscuit.from_bytes(data, root_pub)
+    builder = _B.AuthorizerBuilder(
+        "time({t}); tool({tool}); allow if true;",
+        {"t": datetime.fromtimestamp(NOW - 60, tz=UTC), "tool": "tool:search"})
+    limits = builder.limits()  # the same run limits AIP uses (default time is 1 ms)
+    limits.max_time = timedelta(milliseconds=50)
+    builder.set_limits(limits)
+    builder.build(biscuit).authorize()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=300)
@@ -59,26 +90,11 @@ def main() -> int:
     request = ChainRequest(AUD, "tools/call", "search", {"q": "agent identity"})
     rows = []
     for depth in range(9):
-        token = chain_mint(root, holder=keys[1].identity, scopes=["tool:search", "tool:fs:*"],
-                           expires=NOW + 3600, max_depth=8)
-        for i in range(depth):
-            token = chain_delegate(token, keys[1 + i], delegate=keys[2 + i].identity,
-                                   context=f"hop {i + 1}", resolver=resolver, now=NOW,
-                                   scopes=["tool:search"])
-        token = chain_invoke(token, keys[1 + depth], audience=AUD, operation="tools/call",
-                             tool="search", arguments=request.arguments, resolver=resolver,
-                             now=NOW)
+        token = build_chain(keys, resolver, depth, arguments=request.arguments)
         data = b64url_decode(token, code="aip_token_malformed", what="token")
 
         def bare(data: bytes = data) -> None:
-            biscuit = _B.Biscuit.from_bytes(data, root_pub)
-            builder = _B.AuthorizerBuilder(
-                "time({t}); tool({tool}); allow if true;",
-                {"t": datetime.fromtimestamp(NOW - 60, tz=UTC), "tool": "tool:search"})
-            limits = builder.limits()  # the same run limits AIP uses (default time is 1 ms)
-            limits.max_time = timedelta(milliseconds=50)
-            builder.set_limits(limits)
-            builder.build(biscuit).authorize()
+            bare_authorize(data, root_pub)
 
         def aip(token: str = token) -> None:
             verify_chain(token, resolver=resolver, now=NOW, request=request,

@@ -56,32 +56,49 @@ def _varint(data: bytes, pos: int) -> tuple[int, int]:
 
 
 def _fields(data: bytes) -> list[tuple[int, int, int | bytes]]:
-    """Decode one protobuf message level into (field number, wire type, value)."""
+    """Decode one protobuf message level into (field number, wire type, value).
+
+    One-byte varints (every key and most lengths) are read inline; longer ones go through
+    :func:`_varint`, which also reports truncation."""
     out: list[tuple[int, int, int | bytes]] = []
+    append = out.append
     pos = 0
-    while pos < len(data):
-        key, pos = _varint(data, pos)
+    end = len(data)
+    while pos < end:
+        key = data[pos]
+        if key < 0x80:
+            pos += 1
+        else:
+            key, pos = _varint(data, pos)
         number, wire = key >> 3, key & 7
         if number == 0:
             raise AIPError(_MALFORMED, "protobuf field number 0")
         if wire == 0:
-            value, pos = _varint(data, pos)
-            out.append((number, wire, value))
+            if pos < end and data[pos] < 0x80:
+                append((number, wire, data[pos]))
+                pos += 1
+            else:
+                value, pos = _varint(data, pos)
+                append((number, wire, value))
         elif wire == 2:
-            length, pos = _varint(data, pos)
-            if pos + length > len(data):
+            if pos < end and data[pos] < 0x80:
+                length = data[pos]
+                pos += 1
+            else:
+                length, pos = _varint(data, pos)
+            if pos + length > end:
                 raise AIPError(_MALFORMED, "protobuf length runs past the end")
-            out.append((number, wire, data[pos:pos + length]))
+            append((number, wire, data[pos:pos + length]))
             pos += length
         elif wire == 1:
-            if pos + 8 > len(data):
+            if pos + 8 > end:
                 raise AIPError(_MALFORMED, "truncated protobuf fixed64")
-            out.append((number, wire, data[pos:pos + 8]))
+            append((number, wire, data[pos:pos + 8]))
             pos += 8
         elif wire == 5:
-            if pos + 4 > len(data):
+            if pos + 4 > end:
                 raise AIPError(_MALFORMED, "truncated protobuf fixed32")
-            out.append((number, wire, data[pos:pos + 4]))
+            append((number, wire, data[pos:pos + 4]))
             pos += 4
         else:
             raise AIPError(_MALFORMED, f"protobuf wire type {wire} is not allowed")

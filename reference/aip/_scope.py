@@ -33,6 +33,7 @@ similar for a chained block), so each mode reports the defect in its own terms.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -98,13 +99,23 @@ def parse_scope(text: object, *, code: str = "aip_token_malformed", what: str = 
         raise AIPError(code, f"{what} is not a string")
     if not 1 <= len(text) <= MAX_SCOPE_LENGTH:
         raise AIPError(code, f"{what} is not 1..{MAX_SCOPE_LENGTH} characters")
+    scope = _classify(str(text))
+    if scope is None:
+        raise AIPError(code, f"{what} {text[:64]!r} does not match the scope grammar")
+    return scope
+
+
+@functools.lru_cache(maxsize=1024)
+def _classify(text: str) -> Scope | None:
+    """The parsed scope, or None off the grammar (pure, so memoised: verifiers parse the
+    same few scopes on every request)."""
     if text == ANY_SCOPE:
         return Scope("any", "")
     if _EXACT.fullmatch(text) is not None:
         return Scope("exact", text)
     if _PREFIX.fullmatch(text) is not None:
         return Scope("prefix", text[:-1])
-    raise AIPError(code, f"{what} {text[:64]!r} does not match the scope grammar")
+    return None
 
 
 def check_scopes(
