@@ -1,0 +1,205 @@
+"""Mutation score of the reference's verification code, with the conformance suite alone as
+the test (issue 7, item 4):
+
+    .venv/bin/python -m eval.mutation.run [--files _compact.py,_proof.py] [--jobs N]
+    .venv/bin/python -m eval.mutation.run --report-only
+
+mutmut 3 wants the code under ``src/`` (or ``./``) and imports it from its ``mutants/`` copy,
+so the run happens in a staging folder, ``build/mutation/``: ``src/aip`` is a copy of
+``reference/aip`` and the only test is ``test_vectors.py`` (every conformance vector through
+``aip.harness.handle``, scored by the suite's own code; one test per case, so each mutant runs
+only the cases that reach it). Results go to ``eval/results/mutation.json``; survivors are
+triaged in ``eval/mutation/triage.json`` (mutant name -> reason), and ``eval/results/
+mutation.md`` is written from both. Not part of ``make test``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import tokenize
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+STAGE = ROOT / "build" / "mutation"
+RESULTS = ROOT / "eval" / "results"
+TRIAGE = Path(__file__).resolve().parent / "triage.json"
+FILES = ("_compact.py", "_proof.py", "_chained.py", "_chained_datalog.py", "_chained_wire.py",
+         "_documents.py", "_identifiers.py", "_scope.py", "_replay.py", "_revocation.py",
+         "_encoding.py", "_json.py", "_time.py")
+MUTMUT = Path(sys.executable).parent / "mutmut"
+
+PYPROJECT = """\
+[tool.mutmut]
+source_paths = ["src/aip"]
+only_mutate = {only}
+pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "-x"]
+pytest_add_cli_args_test_selection = ["tests/"]
+timeout_multiplier = 10.0
+timeout_constant = 5.0
+use_git_change_detection = false
+
+[tool.pytest.ini_options]
+testpaths = ["tests"]
+"""
+
+
+def prepare(files: list[str]) -> None:
+    if STAGE.exists():
+        shutil.rmtree(STAGE)
+    (STAGE / "tests").mkdir(parents=True)
+    shutil.copytree(ROOT / "reference" / "aip", STAGE / "src" / "aip",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(Path(__file__).resolve().parent / "test_vectors.py",
+                STAGE / "tests" / "test_vectors.py")
+    only = json.dumps([f"src/aip/{f}" for f in files])
+    (STAGE / "pyproject.toml").write_text(PYPROJECT.format(only=only), encoding="utf-8")
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({"AIP_REPO_ROOT": str(ROOT), "AIP_MUTATION_RUN": "1", "PYTHONHASHSEED": "0"})
+    return env
+
+
+def run(jobs: int) -> float:
+    t0 = time.monotonic()
+    with (STAGE / "mutmut.log").open("w", encoding="utf-8") as log:  # a spinner: keep it off
+        subprocess.run([str(MUTMUT), "run", "--max-children", str(jobs)], cwd=STAGE,
+                       env=_env(), check=False, stdout=log, stderr=subprocess.STDOUT)
+    return time.monotonic() - t0
+
+
+def collect() -> dict[str, str]:
+    """mutant name -> status, from mutmut's own record (``mutmut results --all true``)."""
+    out = subprocess.run([str(MUTMUT), "results", "--all", "true"], cwd=STAGE, env=_env(),
+                         check=True, capture_output=True, text=True).stdout
+    statuses: dict[str, str] = {}
+    for line in out.splitlines():
+        name, sep, status = line.strip().rpartition(": ")
+        if sep and name:
+            statuses[name] = status.strip()
+    return statuses
+
+
+def diff(name: str) -> str:
+    out = subprocess.run([str(MUTMUT), "show", name], cwd=STAGE, env=_env(), check=False,
+                         capture_output=True, text=True).stdout
+    lines = [ln for ln in out.splitlines() if ln.startswith(("+", "-"))
+             and not ln.startswith(("+++", "---"))]
+    return "\n".join(lines)
+
+
+_CODE = re.compile(r"aip_[a-z_]+")
+
+
+def _tokens(line: str) -> list[tuple[int, str]] | None:
+    try:
+        return [(t.type, t.string) for t in tokenize.generate_tokens(io.StringIO(line).readline)
+                if t.type not in (tokenize.NEWLINE, tokenize.NL, tokenize.INDENT,
+                                  tokenize.DEDENT, tokenize.ENDMARKER, tokenize.COMMENT)]
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return None
+
+
+def auto_triage(mutant_diff: str) -> str | None:
+    """The one automatic rule: a mutant that only rewrites the text of an error message is
+    equivalent for a suite that compares error codes, never messages (house rule 2,
+    AIP-ERR-002). Conservative: one changed line, every changed token a string literal, no
+    changed literal an error code, and the line builds an ``AIPError`` or continues one's
+    message. Everything else is triaged by hand in triage.json."""
+    minus = [ln[1:] for ln in mutant_diff.splitlines() if ln.startswith("-")]
+    plus = [ln[1:] for ln in mutant_diff.splitlines() if ln.startswith("+")]
+    if len(minus) != 1 or len(plus) != 1:
+        return None
+    before, after = _tokens(minus[0].strip()), _tokens(plus[0].strip())
+    if before is None or after is None or len(before) != len(after):
+        return None
+    changed = [(a, b) for a, b in zip(before, after, strict=True) if a != b]
+    if not changed or any(a[0] != tokenize.STRING or b[0] != tokenize.STRING
+                          for a, b in changed):
+        return None
+    if any(_CODE.search(a[1]) and _CODE.fullmatch(a[1].strip("\"'f")) for a, _ in changed):
+        return None
+    text = minus[0].strip()
+    if "AIPError(" in text or text.startswith(('"', "f\"")):
+        return ("equivalent (message text): only the wording of an error message changes; "
+                "implementations are compared on error codes, never messages (AIP-ERR-002)")
+    return None
+
+
+def _file_of(name: str) -> str:
+    module = name.split(".x")[0].split(".xǁ")[0]
+    return module.removeprefix("aip.") + ".py"
+
+
+def report(statuses: dict[str, str], files: list[str], seconds: float | None, jobs: int) -> None:
+    triage: dict[str, str] = json.loads(TRIAGE.read_text()) if TRIAGE.exists() else {}
+    diffs = {n: diff(n) for n, s in statuses.items() if s in ("survived", "no tests")}
+    for name, text in diffs.items():
+        if name not in triage:
+            rule = auto_triage(text)
+            if rule:
+                triage[name] = rule
+    counts = Counter(statuses.values())
+    killed = counts.get("killed", 0) + counts.get("timeout", 0) + counts.get("segfault", 0)
+    survived = sorted(n for n, s in statuses.items() if s == "survived")
+    no_tests = sorted(n for n, s in statuses.items() if s == "no tests")
+    equivalent = [n for n in survived + no_tests if triage.get(n, "").startswith("equivalent")]
+    total = len(statuses)
+    judged = killed + counts.get("survived", 0) + counts.get("no tests", 0)
+    per_file: dict[str, Counter[str]] = {}
+    for name, status in statuses.items():
+        per_file.setdefault(_file_of(name), Counter())[status] += 1
+    data: dict[str, Any] = {
+        "tool": "mutmut", "tool_version": _mutmut_version(), "files": files, "jobs": jobs,
+        "seconds": None if seconds is None else round(seconds), "total": total,
+        "counts": dict(counts), "killed_including_timeouts": killed,
+        "score": round(killed / judged, 4) if judged else None,
+        "score_excluding_equivalent": round(killed / (judged - len(equivalent)), 4)
+        if judged - len(equivalent) else None,
+        "per_file": {f: dict(c) for f, c in sorted(per_file.items())},
+        "survivors": [{"mutant": n, "status": statuses[n], "diff": diffs[n],
+                       "triage": triage.get(n, "UNTRIAGED")} for n in survived + no_tests],
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "mutation.json").write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n",
+                                           encoding="utf-8")
+    print(json.dumps({k: data[k] for k in ("total", "counts", "score",
+                                           "score_excluding_equivalent")}, indent=2))
+
+
+def _mutmut_version() -> str:
+    import importlib.metadata
+
+    return importlib.metadata.version("mutmut")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m eval.mutation.run",
+                                     description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--files", help="comma-separated files of reference/aip to mutate")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--report-only", action="store_true",
+                        help="rewrite the results from the last run in build/mutation")
+    args = parser.parse_args(argv)
+    files = args.files.split(",") if args.files else list(FILES)
+    seconds = None
+    if not args.report_only:
+        prepare(files)
+        seconds = run(args.jobs)
+    report(collect(), files, seconds, args.jobs)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,52 @@
+"""The conformance suite, in process: every vector case through ``aip.harness.handle``,
+scored by the suite's own ``score`` (valid/invalid, error code, expected output, the suite's
+output checks) after the suite's answer-schema check. One test per case, so that mutmut runs
+only the cases that reach a mutated function. Used only by ``eval/mutation/run.py``; the
+subprocess equivalent is ``aip-conformance run``."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+import aip
+from aip.harness import handle
+from aip_conformance._harness import Answer
+from aip_conformance._runner import score
+from aip_conformance._schemas import schema_errors
+from aip_conformance._vectors import iter_cases, load_all_vectors
+
+ROOT = Path(os.environ.get("AIP_REPO_ROOT", Path(__file__).resolve().parents[2]))
+CASES = {case.id: case for case in iter_cases(load_all_vectors(ROOT))}
+START = handle({"cmd": "start", "version": 1}) or {}
+OPERATIONS = set(START.get("implementation", {}).get("operations", []))
+
+
+def test_the_mutated_code_is_what_runs() -> None:
+    if os.environ.get("AIP_MUTATION_RUN"):
+        assert "mutants" in Path(aip.__file__).parts, aip.__file__
+
+
+@pytest.mark.parametrize("case_id", sorted(CASES))
+def test_case(case_id: str) -> None:
+    case = CASES[case_id]
+    assert case.operation in OPERATIONS, f"{case_id}: operation {case.operation} not claimed"
+    raw = handle({"cmd": "run", "seq": 1, "case": case.request()})
+    answer_json = json.loads(json.dumps(raw))  # what crosses the wire
+    problems = schema_errors(ROOT / "schemas", "harness/answer-run.schema.json", answer_json)
+    assert not problems, f"{case_id}: answer off schema: {problems[:3]}"
+    if "result" in answer_json:
+        result = answer_json["result"]
+        answer = (Answer(kind="result", valid=True, output=result["output"]) if result["valid"]
+                  else Answer(kind="result", valid=False, error=result["error"],
+                              message=result["message"]))
+    elif "skipped" in answer_json:
+        answer = Answer(kind="skipped", reason=answer_json["reason"])
+    else:
+        answer = Answer(kind="errored", context={"problem": "errored",
+                                                  "context": answer_json["context"]})
+    outcome, reason = score(case, answer)
+    assert outcome == "passed", f"{case_id}: {outcome}: {reason}"
