@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: conformance test venv lint typecheck docs vectors clean e2e bench
+.PHONY: conformance test venv lint typecheck docs vectors clean e2e bench eval-perf eval-mutation fuzz
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,23 @@ e2e: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_mcp.py
+
+# Evaluation (issue 7); none of these is part of `make test`.
+EVAL_STAMP := $(VENV)/.installed-eval
+$(EVAL_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test,docs,eval,fuzz]'
+	touch $(EVAL_STAMP)
+
+eval-perf: $(EVAL_STAMP)
+	$(BIN)/python -m eval.perf
+
+eval-mutation: $(EVAL_STAMP)
+	$(BIN)/python -m eval.mutation.run
+
+FUZZ_MINUTES ?= 2
+fuzz: $(EVAL_STAMP)
+	for t in $$($(BIN)/python fuzz/run.py --list | cut -d' ' -f1); do \
+		$(BIN)/python fuzz/run.py $$t --minutes $(FUZZ_MINUTES) || exit 1; done
 
 vectors: $(STAMP)
 	$(BIN)/aip-conformance vectors generate
