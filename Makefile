@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: conformance test venv lint typecheck docs vectors clean e2e bench eval-perf eval-mutation fuzz
+.PHONY: conformance test venv lint typecheck docs vectors clean e2e bench eval-perf eval-mutation fuzz eval-attacks eval-load
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,7 @@ conformance: $(STAMP)
 	$(BIN)/aip-conformance run --report reports
 
 lint: $(STAMP)
-	$(BIN)/ruff check reference conformance tests fuzz
+	$(BIN)/ruff check reference conformance tests fuzz eval
 	$(BIN)/mypy
 
 docs: $(STAMP)
@@ -31,6 +31,12 @@ e2e: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_mcp.py
+
+eval-attacks: $(STAMP)
+	$(BIN)/python -m eval.attacks --out eval/results --seed 1 --per-category 20
+
+eval-load: $(STAMP)
+	$(BIN)/python -m eval.load --out eval/results
 
 # Evaluation (issue 7); none of these is part of `make test`.
 EVAL_STAMP := $(VENV)/.installed-eval
@@ -53,7 +59,7 @@ vectors: $(STAMP)
 	$(BIN)/aip-conformance vectors generate
 
 test: $(STAMP)
-	$(BIN)/ruff check reference conformance tests fuzz
+	$(BIN)/ruff check reference conformance tests fuzz eval
 	$(BIN)/mypy
 	$(BIN)/aip-conformance requirements --quiet
 	$(BIN)/aip-conformance vectors check

@@ -449,7 +449,7 @@ def tool_substitution(w: World, rng: random.Random, i: int, mode: str) -> Attemp
 
 
 def _mutate(rng: random.Random, args: dict[str, Any], i: int) -> dict[str, Any]:
-    out = json.loads(json.dumps(args))
+    out: dict[str, Any] = json.loads(json.dumps(args))
     how = i % 8
     if how == 0:
         out["q"] = out["q"] + " OR 1=1"
@@ -492,7 +492,7 @@ _AUDS = [OTHER_AUDIENCE, "https://tools.example.com/mcp", "aip:web:tools.example
 
 @category("audience_substitution", "Invocation substitution: audience", "invocation", ("compact", "chained"), "AIP-TOK-026, AIP-PRF-008, AIP-CHN-042")
 def audience_substitution(w: World, rng: random.Random, i: int, mode: str) -> Attempt:
-    other = _pick(rng, i, _AUDS + [w.audience + "x", w.audience.upper()])
+    other = _pick(rng, i, [*_AUDS, w.audience + "x", w.audience.upper()])
     if mode == "compact":
         kind = i % 3
         if kind == 0:
@@ -550,7 +550,7 @@ def proof_rebinding(w: World, rng: random.Random, i: int, mode: str) -> Attempt:
 @category("stale_invocation", "Stale or future-dated invocation", "invocation", ("compact", "chained"), "AIP-PRF-010, AIP-CHN-045, AIP-CHN-046")
 def stale_invocation(w: World, rng: random.Random, i: int, mode: str) -> Attempt:
     future = i % 2 == 1
-    delta = _pick(rng, i // 2, [61, 90, 300, 3600, 86400]) + (300 if not future else 0) + rng.randrange(30)
+    delta = _pick(rng, i // 2, [75, 90, 300, 3600, 86400]) + (300 if not future else 0) + rng.randrange(30)
     iat = w.now + delta if future else w.now - delta
     args = w.arguments(rng)
     label = f"invocation iat {'+' if future else '-'}{delta}s"
@@ -909,10 +909,10 @@ def revoked_keys(w: World, rng: random.Random, i: int, mode: str) -> Attempt:
     people = [w.H, *w.D]
     if kind == 0:  # the revoked identity is a delegate that delegates further
         at = rng.randint(1, depth)
-        chain_people = people[:at] + [revoked] + people[at:depth + 1]
+        chain_people = [*people[:at], revoked, *people[at:depth + 1]]
         label = f"revoked key delegates at hop {at + 1}"
     else:  # the revoked identity makes the invocation
-        chain_people = people[:depth] + [revoked]
+        chain_people = [*people[:depth], revoked]
         label = "revoked key signs the invocation"
     hops = [Hop(chain_people[k], chain_people[k + 1], context=f"hop {k + 1}") for k in range(len(chain_people) - 1)]
     data = w.chain(rng, max_depth=8, hops=hops, inv=Inv("search", args))
@@ -1235,7 +1235,7 @@ def kid_manipulation(w: World, rng: random.Random, i: int, mode: str) -> Attempt
 
 @category("not_yet_valid", "Token not yet valid (nbf / iat in the future)", "time", ("compact",), "AIP-TOK-024, AIP-TOK-025")
 def not_yet_valid(w: World, rng: random.Random, i: int, mode: str) -> Attempt:
-    ahead = _pick(rng, i // 2, [61, 120, 600, 3600, 7200, 43200]) + rng.randrange(30)
+    ahead = _pick(rng, i // 2, [75, 120, 600, 3600, 7200, 43200]) + rng.randrange(30)
     if i % 2 == 0:
         token = w.token(rng, nbf=w.now + ahead, exp=w.now + ahead + 600)
         label = f"nbf +{ahead}s"

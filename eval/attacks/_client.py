@@ -17,9 +17,9 @@ from typing import Any
 import anyio
 import httpx
 import httpx2
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from mcp.client.session import ClientSession
 from mcp.client.streamable_http import streamable_http_client
-from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from mcp.shared.exceptions import MCPError
 
 __all__ = ["ArmClient", "Attempt", "Outcome"]
@@ -165,7 +165,8 @@ class ArmClient:
         self._auth.headers = dict(attempt.headers)
         try:
             with anyio.fail_after(CALL_TIMEOUT):
-                result = await session.call_tool(attempt.tool, attempt.arguments, meta=attempt.meta)
+                result = await session.call_tool(attempt.tool, attempt.arguments,
+                                                 meta=attempt.meta)  # type: ignore[arg-type]
         except MCPError as exc:
             data = exc.error.data
             code = data.get("code") if isinstance(data, dict) else None

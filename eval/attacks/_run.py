@@ -109,17 +109,15 @@ async def _category(world: World, seed: int, n: int, cat: Category, clients: dic
                             "primed_accepted": None if primed is None else primed.accepted})
     arms_out: dict[str, Any] = {}
     for arm in ARMS:
-        t = tallies.get(arm)
-        if t is None:
+        if arm not in tallies:
             arms_out[arm] = None
             continue
+        t = tallies[arm]
         entry: dict[str, Any] = {"sent": t["sent"], "rejected": t["rejected"],
                                  "rejection_rate": t["rejected"] / t["sent"], "codes": dict(t["codes"])}
         if arm in AIP_ARMS:
             entry["correct_code"] = t["correct_code"]
             entry["correct_code_rate"] = t["correct_code"] / t["sent"]
-        if any(a.prime for a in ()):  # pragma: no cover
-            pass
         if t["primed_ok"]:
             entry["first_delivery_accepted"] = t["primed_ok"]
         arms_out[arm] = entry
