@@ -249,8 +249,13 @@ def _check_identifier(value: str, what: str, code: str = _BAD) -> str:
     return value
 
 
+# Unicode White_Space (PropList.txt). str.isspace() differs: it also counts U+001C..U+001F.
+_WHITE_SPACE = frozenset("\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+                         "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+
+
 def _check_context(context: str) -> None:
-    if not context.strip():
+    if all(ch in _WHITE_SPACE for ch in context):
         raise AIPError("aip_context_missing", "delegation context is empty or whitespace")
     if len(context) > MAX_CONTEXT_LENGTH:
         raise AIPError("aip_context_missing",

@@ -362,6 +362,8 @@ def _chains(b: Builder) -> dict[str, Any]:
     f.ok("non-ASCII context", ["Valid", "Injection"], uni)
     f.ok("context of exactly 1024 characters", ["Valid", "Context"],
          [mint(), hop(1, AGENT[0], AGENT[1], context="c" * 1024)])
+    f.ok("context of U+001C..U+001F, which are not Unicode White_Space", ["Valid", "Context"],
+         [mint(), hop(1, AGENT[0], AGENT[1], context="\x1c\x1d\x1e\x1f")])
     narrow = [mint(budget=1000, principal=AGENT[8]),
               hop(1, AGENT[0], AGENT[1], expires=NOW + 1800, budget=500, principal=AGENT[8]),
               hop(2, AGENT[1], AGENT[2], expires=NOW + 900, budget=200)]
@@ -468,6 +470,7 @@ def _attacks(b: Builder) -> dict[str, Any]:
           [mint(), hop(1, AGENT[0], AGENT[1], principal=MALLORY)], "aip_attenuation_violation")
     # Context.
     for label, ctx in [("empty", ""), ("spaces", "   "), ("tabs and newlines", "\t\n \r"),
+                       ("ideographic, no-break and line-separator spaces", "\u3000\u00a0\u2028\u205f"),
                        ("1025 characters", "c" * 1025)]:
         f.bad(f"context {label}", ["Context"], [mint(), hop(1, AGENT[0], AGENT[1], context=ctx)],
               "aip_context_missing")
