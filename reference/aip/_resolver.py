@@ -224,7 +224,13 @@ class Resolver:
         current = url
         try:
             for _ in range(MAX_REDIRECTS + 1):
-                with self._http().stream("GET", current) as response:
+                # Each hop gets only what is left of the one budget (AIP-RES-005), so redirects
+                # and slow reads cannot stack their own timeouts.
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AIPError(_UNRESOLVABLE, f"{url}: retrieval exceeded the time limit")
+                with self._http().stream("GET", current,
+                                         timeout=httpx.Timeout(remaining)) as response:
                     if response.is_redirect:
                         current = self._same_origin_redirect(parsed, current, response)
                         continue
