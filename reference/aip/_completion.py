@@ -17,7 +17,16 @@ from typing import Any
 
 from biscuit_auth import Biscuit
 
-from ._chained import ChainLimits, _decode_token, _encode, _private, _public, _raw, verify_chain
+from ._chained import (
+    ChainLimits,
+    VerifiedChain,
+    _decode_token,
+    _encode,
+    _private,
+    _public,
+    _raw,
+    verify_chain,
+)
 from ._completion_wire import (
     ATTESTATION_KINDS,
     MAX_NOTE,
@@ -58,19 +67,27 @@ def complete_chained(token: str, executor: SigningKey, *, status: str, result_ha
                      verification_status: str = "verified", tokens_used: int | None = None,
                      cost_usd: str | None = None, duration_ms: int | None = None,
                      ldp_provenance_id: str | None = None, skew: int = DEFAULT_SKEW,
-                     limits: ChainLimits = _LIMITS) -> str:
+                     limits: ChainLimits = _LIMITS, verified: VerifiedChain | None = None) -> str:
     """Append the completion block to ``token`` (the chain exactly as the executor received
     it, ending in its invocation block), signed by ``executor`` (AIP-CMP-001..007).
 
     ``executor.identity`` must be the invocation's audience. ``result_hash`` is a result
     digest (``result_digest_mcp`` and friends). Returns the completed chain.
+
+    ``verified`` is the result of the executor's own verification of ``token`` (a binding
+    has it): the chain is then not walked again, only its signatures are checked on opening.
     """
     moment = int(time.time()) if now is None else now
     check_completion_values(status=status, result_hash=result_hash,
                             verification_status=verification_status, tokens_used=tokens_used,
                             cost_usd=cost_usd, duration_ms=duration_ms,
                             ldp_provenance_id=ldp_provenance_id, code=_IN)
-    biscuit, chain = _open(token, resolver, moment, skew, limits)
+    if verified is None:
+        biscuit, chain = _open(token, resolver, moment, skew, limits)
+    else:
+        chain = verified
+        root = resolver.resolve(chain.issuer, now=moment).key(chain.root_kid, moment, skew)
+        biscuit = Biscuit.from_bytes(_decode_token(token, limits), _public(_raw(root)))
     call = chain.invocation
     if call is None or biscuit.block_count() != call.index + 1:
         raise AIPError("aip_completion_invalid", "the chain does not end in an invocation block")

@@ -284,7 +284,7 @@ class BindingVerifier:
         return {"token": complete_chained(
             call.token, key, status=status, result_hash=result_hash, resolver=self.resolver,
             now=moment, skew=self.skew, tokens_used=tokens_used, cost_usd=cost_usd,
-            duration_ms=duration_ms, ldp_provenance_id=ldp_provenance_id)}
+            duration_ms=duration_ms, ldp_provenance_id=ldp_provenance_id, verified=call.chain)}
 
     def verify(self, token: str | None, proof: str | None, invocation: Invocation,
                *, now: int | None = None) -> VerifiedCall:
