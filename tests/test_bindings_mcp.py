@@ -218,3 +218,13 @@ def test_stdio_binding_reads_meta_and_answers_jsonrpc_errors(tmp_path: Path) -> 
     codes = [(r.error.code, r.error.data["code"]) for r in results[1:]]
     assert codes == [(-32001, "aip_replay_detected"), (-32003, "aip_invocation_mismatch"),
                      (-32001, "aip_token_missing")]
+
+
+def test_report_completion_outside_a_call_and_with_bad_values() -> None:
+    from aip.bindings import report_completion
+    assert report_completion(cost_usd="0.01") is False  # no binding is collecting
+    with pytest.raises(AIPError) as err:
+        report_completion(cost_usd="1e-3")
+    assert err.value.code == "aip_input_invalid"
+    with pytest.raises(AIPError):
+        report_completion(status="done")
