@@ -174,7 +174,9 @@ def fuzz_harness_case(data: bytes) -> None:
         case = json.loads(data)
     except (ValueError, RecursionError):
         return
-    answer = handle({"cmd": "run", "seq": 1, "case": case}) if isinstance(case, dict) else None
+    if not isinstance(case, dict):
+        return
+    answer = handle({"cmd": "run", "seq": 1, "case": case})
     if answer is not None and ("result" in answer or "skipped" in answer):
         if "result" in answer:
             check_answer(answer)

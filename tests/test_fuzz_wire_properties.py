@@ -106,3 +106,26 @@ def test_any_input_member_of_any_case_gives_a_result(seed: bytes, data: st.DataO
 @given(st.binary(max_size=400))
 def test_any_bytes_as_a_harness_case_give_a_result(data: bytes) -> None:
     targets.fuzz_harness_case(data)
+
+
+# Found by atheris (harness_case, 2026-11-29): a case object off the harness schema made the
+# reference adapter raise (a traceback from ``python -m aip.harness``) instead of answering.
+MALFORMED_CASES = [
+    {"operation": "identifier.parse", "now": "abc", "input": {}},
+    {"operation": "identifier.parse", "now": 1e400, "input": {}},
+    {"operation": "identifier.parse", "input": [1]},
+    {"operation": "identifier.parse", "input": {"identifier": "x"}, "trust": [1]},
+    {"operation": ["identifier.parse"]},
+    " ,Mxl",
+    [1, 2],
+]
+
+
+@pytest.mark.parametrize("case", MALFORMED_CASES)
+def test_the_adapter_answers_malformed_cases_without_raising(case: object) -> None:
+    from aip.harness import handle
+
+    answer = handle({"cmd": "run", "seq": 7, "case": case})
+    assert answer is not None and answer["seq"] == 7
+    assert "errored" in answer or "skipped" in answer
+    targets.fuzz_harness_case(json.dumps(case).encode())

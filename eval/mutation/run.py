@@ -191,11 +191,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--report-only", action="store_true",
                         help="rewrite the results from the last run in build/mutation")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the last run in build/mutation (mutmut keeps results)")
     args = parser.parse_args(argv)
     files = args.files.split(",") if args.files else list(FILES)
     seconds = None
     if not args.report_only:
-        prepare(files)
+        if not (args.resume and STAGE.exists()):
+            prepare(files)
         seconds = run(args.jobs)
     report(collect(), files, seconds, args.jobs)
     return 0

@@ -53,13 +53,20 @@ def handle(request: dict[str, Any]) -> dict[str, Any] | None:
         return {"seq": seq if isinstance(seq, int) else -1, "errored": True,
                 "context": {"message": f"unknown request {str(cmd)[:40]!r}"}}
     raw_case = request.get("case") or {}
-    handler = OPERATIONS.get(raw_case.get("operation", ""))
+    operation = raw_case.get("operation", "") if isinstance(raw_case, dict) else None
+    if not isinstance(operation, str):
+        return {"seq": seq, "errored": True, "context": {"message": "malformed case object"}}
+    handler = OPERATIONS.get(operation)
     if handler is None:
         return {"seq": seq, "skipped": True,
-                "reason": f"operation {raw_case.get('operation')!r} is not implemented"}
-    case = Case(id=str(raw_case.get("id", "")), operation=raw_case["operation"],
-                now=int(raw_case.get("now", 0)), input=dict(raw_case.get("input") or {}),
-                trust=dict(raw_case.get("trust") or {}))
+                "reason": f"operation {operation[:64]!r} is not implemented"}
+    try:  # a case off the harness schema is reported, never a traceback (found by fuzzing)
+        case = Case(id=str(raw_case.get("id", "")), operation=operation,
+                    now=int(raw_case.get("now", 0)), input=dict(raw_case.get("input") or {}),
+                    trust=dict(raw_case.get("trust") or {}))
+    except (TypeError, ValueError, OverflowError) as exc:
+        return {"seq": seq, "errored": True,
+                "context": {"message": f"malformed case object: {type(exc).__name__}"}}
     try:
         output = handler(case)
     except AIPError as exc:
