@@ -23,6 +23,7 @@ artifact (AIP-A2A-040..042). The executor may report usage and cost with
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Generator, Mapping, MutableMapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -84,6 +85,7 @@ __all__ = [
     "with_aip_extension",
 ]
 
+_log = logging.getLogger("aip.bindings")
 EXTENSION_URI = "https://aip.dev/ext/identity/v1"
 METHODS = frozenset({"SendMessage", "SendStreamingMessage", "message/send", "message/stream"})
 META_TOKEN = "aip_token"  # noqa: S105 (a metadata key)
@@ -288,8 +290,9 @@ class _Completing:
             if complete_response(body, self.verifier, self.call, report=self.report,
                                  elapsed_ms=int((time.perf_counter() - self.started) * 1000)):
                 data = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
-        except ValueError:
-            pass
+        except Exception as exc:  # the answer goes out as the agent made it, without a record
+            _log.warning("no completion record for invocation %s: %s", self.call.jti,
+                         safe_error(exc).code)
         headers = [(k, v) for k, v in self.start.get("headers", [])
                    if k.lower() != b"content-length"]
         headers.append((b"content-length", str(len(data)).encode()))

@@ -34,6 +34,7 @@ Client::
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Generator, Mapping
 from typing import TYPE_CHECKING, Any
@@ -92,6 +93,7 @@ __all__ = [
     "verify_tool_result",
 ]
 
+_log = logging.getLogger("aip.bindings")
 OPERATION = "tools/call"
 META_TOKEN = "aip/token"  # noqa: S105 (a _meta key)
 META_PROOF = "aip/proof"
@@ -129,7 +131,12 @@ def default_completion(verifier: BindingVerifier, call: VerifiedCall, result: Ha
     None when the record cannot be made (logged; the result goes out without one)."""
     data = _result_json(result)
     status = "failed" if data.get("isError") is True else "completed"
-    return sign_completion(verifier, call, status=status, result_hash=result_digest_mcp(data),
+    try:
+        digest = result_digest_mcp(data)
+    except AIPError as exc:  # e.g. a result over the digest's size limit: no record, logged
+        _log.warning("no completion record for invocation %s: %s", call.jti, exc.code)
+        return None
+    return sign_completion(verifier, call, status=status, result_hash=digest,
                            report=report or CompletionReport(), elapsed_ms=elapsed_ms)
 
 
