@@ -12,7 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from eval.load import load, redis_outage, replay_race, resolution_faults
+from eval.load import load, redis_outage, replay_race, resolution_faults, resolution_isolation
 
 
 @pytest.mark.slow
@@ -48,3 +48,12 @@ def test_redis_outage_fails_closed_and_recovers() -> None:
     assert set(phases["killed"]["codes"]) == {"aip_replay_detected"}
     assert set(phases["restarted"]["codes"]) <= {"aip_replay_detected", "(accepted)"}
     assert phases["restarted"]["codes"].get("(accepted)", 0) > 0
+
+
+@pytest.mark.slow
+def test_a_stalled_document_server_does_not_hold_up_other_callers() -> None:
+    # Asserts the order of answers, not their times: the pinned issuer's call, sent while the
+    # other is stalled on its issuer's document server, is answered first and accepted.
+    result = resolution_isolation(timeout=3.0)
+    assert result["answers_in_order"] == [("pinned issuer", "(accepted)"),
+                                          ("stalled issuer", "aip_identity_unresolvable")]

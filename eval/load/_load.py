@@ -368,6 +368,45 @@ def resolution_faults(timeout: float = 1.0, calls: int = 3, seed: int = 1) -> di
     return out
 
 
+def resolution_isolation(timeout: float = 3.0, seed: int = 1) -> dict[str, Any]:
+    """One call whose issuer's document server stalls, and at the same time one call from a
+    pinned issuer: the second is answered first (the stalled resolution waits in a worker
+    thread, not on the server's event loop). Reports the order answers arrived in."""
+    world = World(seed)
+    ca = trustme.CA()
+    ctx = ssl.create_default_context()
+    ca.configure_trust(ctx)
+    with DocumentServer(ca) as docs:
+        docs.mode = "stall"
+        stalled_id = f"aip:web:localhost%3A{docs.port}/agents/issuer"
+        stalled = Identity(stalled_id, "key-1", world.raw_key("web-issuer"))
+        resolver = Resolver(TrustStore(trusted_issuers=[stalled_id, world.A.id]), network=True,
+                            verify=ctx, timeout=timeout, cache_seconds=0)
+        verifier = _verifier(world, MemoryReplayCache(trusted_since=0), resolver=resolver)
+        order: list[tuple[str, str]] = []
+        with Loopback(_app(verifier)) as base:
+            async def main() -> None:
+                world.now = int(time.time())
+                slow = compact_call(world, random.Random("iso/slow"), "stalled issuer", "",
+                                    token=world.token(random.Random("iso/slow-token"),
+                                                      key=stalled.key, kid="key-1", iss=stalled_id))
+                fast = compact_call(world, random.Random("iso/fast"), "pinned issuer", "")
+
+                async def send(attempt: Attempt, delay: float) -> None:
+                    await anyio.sleep(delay)
+                    async with ArmClient(base + "/mcp") as client:
+                        outcome = await client.send(attempt)
+                    order.append((attempt.label, "(accepted)" if outcome.accepted
+                                  else (outcome.code or outcome.detail)))
+
+                async with anyio.create_task_group() as group:
+                    group.start_soon(send, slow, 0.0)
+                    group.start_soon(send, fast, 0.5)  # sent while the first one is stalled
+            anyio.run(main)
+        resolver.close()
+    return {"timeout_s": timeout, "answers_in_order": order}
+
+
 def _closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

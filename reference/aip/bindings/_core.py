@@ -27,6 +27,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+import anyio.to_thread
+
 from .. import _chained_datalog as _dl
 from .._chained import ChainLimits, ChainRequest, VerifiedChain, chain_invoke, verify_chain
 from .._chained import _open as _chained_open
@@ -293,6 +295,13 @@ class BindingVerifier:
             return self._verify(token, proof, invocation, self.clock() if now is None else now)
         except Exception as exc:  # biscuit and friends: never leak a traceback or its text
             raise safe_error(exc) from None
+
+    async def verify_async(self, token: str | None, proof: str | None,
+                           invocation: Invocation) -> VerifiedCall:
+        """:meth:`verify` in a worker thread, for servers on an event loop: resolving an
+        identity can wait on the network (up to the resolver's time limit), and one slow
+        issuer must not stall every other request the loop is serving."""
+        return await anyio.to_thread.run_sync(self.verify, token, proof, invocation)
 
     def _verify(self, token: str | None, proof: str | None, invocation: Invocation,
                 now: int) -> VerifiedCall:

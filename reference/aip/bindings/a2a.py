@@ -196,7 +196,7 @@ class AIPAgentGuard:
                 if token is None and not ref:  # draft-01: the token in the message metadata
                     token = _opt_str(metadata, META_TOKEN)
                     proof = _opt_str(metadata, META_PROOF)
-                call = self.verifier.verify(token, proof, invocation)
+                call = await self.verifier.verify_async(token, proof, invocation)
                 forward = _opt_str(metadata, META_DELEGATION)
                 if forward is not None:
                     scope[_DELEGATION_KEY] = _check_forward(forward, call, self.verifier)

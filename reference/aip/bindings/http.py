@@ -78,7 +78,7 @@ class AIPMiddleware:
             query = scope.get("query_string", b"").decode("latin-1")
             invocation = http_invocation(scope["method"], scope["path"], query, body,
                                          self.tool_for)
-            call = self.verifier.verify(token, proof, invocation)
+            call = await self.verifier.verify_async(token, proof, invocation)
         except Exception as exc:
             await send_error(send, safe_error(exc), self.verifier.audience)
             return

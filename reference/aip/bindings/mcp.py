@@ -39,6 +39,7 @@ import time
 from collections.abc import Callable, Generator, Mapping
 from typing import TYPE_CHECKING, Any
 
+import anyio.to_thread
 import httpx2
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.lowlevel.server import Server
@@ -193,7 +194,7 @@ class AIPToolGuard:
                 if token is None and ref:
                     raise AIPError("aip_token_missing", "token references are not accepted here")
                 invocation = tool_invocation(message.get("params"))
-                store_call(scope, self.verifier.verify(token, proof, invocation))
+                store_call(scope, await self.verifier.verify_async(token, proof, invocation))
         except Exception as exc:
             await send_error(send, safe_error(exc), self.verifier.audience,
                              jsonrpc_id=request_id, jsonrpc=True)
@@ -236,7 +237,7 @@ class AIPServerMiddleware:
         if ctx.method != OPERATION or ctx.request_id is None:
             return await call_next(ctx)
         try:
-            call = self._verify(ctx)
+            call = await anyio.to_thread.run_sync(self._verify, ctx)
         except Exception as exc:
             raise _mcp_error(safe_error(exc)) from None
         reset = current_call.set(call)
