@@ -15,6 +15,13 @@ from ._identifiers import KeyIdentifier, parse_identifier
 __all__: list[str] = []
 
 
+def _optional_str(case: Case, name: str) -> str | None:
+    value = case.input.get(name)
+    if value is not None and not isinstance(value, str):
+        raise AIPError("aip_input_invalid", f"input.{name} is not a string")
+    return value
+
+
 @operation("identifier.parse", profile="identity")
 def identifier_parse(case: Case) -> dict[str, Any]:
     parsed = parse_identifier(case.input.get("identifier"))
@@ -30,11 +37,12 @@ def document_verify(case: Case) -> dict[str, Any]:
     text = case.input.get("document")
     if not isinstance(text, str):
         raise AIPError("aip_input_invalid", "input.document is the document's JSON text")
-    document = verify_document(text.encode("utf-8"), now=case.now,
-                               expected_id=case.input.get("identifier"), skew=case.skew)
+    expected = _optional_str(case, "identifier")
+    kid = _optional_str(case, "kid")
+    document = verify_document(text.encode("utf-8", "surrogatepass"), now=case.now,
+                               expected_id=expected, skew=case.skew)
     out: dict[str, Any] = {"id": document.id, "keys": [k.kid for k in document.keys],
                            "signed_by": document.signed_by, "max_depth": document.max_depth}
-    kid = case.input.get("kid")
     if kid is not None:
         key = document.select_key(kid, case.now, case.skew)
         out["public_key"] = b64url_encode(key.public_bytes(Encoding.Raw, PublicFormat.Raw))
@@ -52,6 +60,6 @@ def identity_resolve(case: Case) -> dict[str, Any]:
     if resolved.document is not None:
         out["keys"] = [k.kid for k in resolved.document.keys]
     if "kid" in case.input or resolved.document is None:
-        key = resolved.key(case.input.get("kid"), case.now, case.skew)
+        key = resolved.key(_optional_str(case, "kid"), case.now, case.skew)
         out["public_key"] = b64url_encode(key.public_bytes(Encoding.Raw, PublicFormat.Raw))
     return out
