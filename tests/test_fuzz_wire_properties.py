@@ -129,3 +129,14 @@ def test_the_adapter_answers_malformed_cases_without_raising(case: object) -> No
     assert answer is not None and answer["seq"] == 7
     assert "errored" in answer or "skipped" in answer
     targets.fuzz_harness_case(json.dumps(case).encode())
+
+
+# Found by atheris (harness_case, second run): compact.verify with an audience over 256
+# characters (or a proof_max_age out of range) raised ValueError in CompactVerifier's
+# constructor and the adapter answered errored; now an input error with a registry code.
+@pytest.mark.parametrize("member,value", [("audience", "https://x.example/" + "a" * 300),
+                                          ("audience", ""), ("proof_max_age", 0),
+                                          ("proof_max_age", 601)])
+def test_compact_verify_settings_out_of_range_are_input_errors(member: str, value: object) -> None:
+    answer = targets.run_case("compact/tokens.json", "compact.verify", member, value)
+    assert answer["result"] == {**answer["result"], "valid": False, "error": "aip_input_invalid"}

@@ -12,7 +12,16 @@ from ._errors import AIPError
 from ._harness_base import Case, operation
 from ._identifiers import parse_identifier
 from ._keys import SigningKey, public_bytes
-from ._proof import DEFAULT_PROOF_MAX_AGE, Invocation, args_hash, args_hash_of_json, create_proof, token_hash
+from ._proof import (
+    DEFAULT_PROOF_MAX_AGE,
+    MAX_PROOF_MAX_AGE,
+    Invocation,
+    args_hash,
+    args_hash_of_json,
+    create_proof,
+    is_short_string,
+    token_hash,
+)
 from ._replay import MemoryReplayCache
 from ._scope import check_scopes, scope_allows, scopes_within, tool_scope
 
@@ -85,11 +94,17 @@ def compact_verify(case: Case) -> dict[str, Any]:
     repeat = _opt_int(case, "repeat", 1)
     if not 1 <= repeat <= 3:
         raise AIPError(_IN, "input.repeat is 1..3")
+    # The verifier's own settings: refused as input errors, not raised (found by fuzzing).
+    if not is_short_string(audience):
+        raise AIPError(_IN, "input.audience is not a string of 1..256 characters")
+    max_age = _opt_int(case, "proof_max_age", DEFAULT_PROOF_MAX_AGE)
+    if not 1 <= max_age <= MAX_PROOF_MAX_AGE:
+        raise AIPError(_IN, f"input.proof_max_age is not 1..{MAX_PROOF_MAX_AGE}")
     cache = MemoryReplayCache(trusted_since=_opt_int(case, "replay_trusted_since", 0))
     verifier = CompactVerifier(
         case.resolver(), audience=audience, skew=case.skew,
         require_proof=_opt_bool(case, "require_proof", True),
-        proof_max_age=_opt_int(case, "proof_max_age", DEFAULT_PROOF_MAX_AGE),
+        proof_max_age=max_age,
         replay_cache=cache, draft01_compat=_opt_bool(case, "draft01", False),
     )
     token = case.input.get("token")
