@@ -138,5 +138,10 @@ def test_the_adapter_answers_malformed_cases_without_raising(case: object) -> No
                                           ("audience", ""), ("proof_max_age", 0),
                                           ("proof_max_age", 601)])
 def test_compact_verify_settings_out_of_range_are_input_errors(member: str, value: object) -> None:
-    answer = targets.run_case("compact/tokens.json", "compact.verify", member, value)
+    from aip.harness import handle
+
+    case = json.loads(json.dumps(targets._template("compact/tokens.json", "compact.verify",
+                                                   "token")))
+    case["input"][member] = value
+    answer = targets.check_answer(handle({"cmd": "run", "seq": 1, "case": case}))
     assert answer["result"] == {**answer["result"], "valid": False, "error": "aip_input_invalid"}
