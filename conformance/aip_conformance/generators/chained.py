@@ -627,14 +627,28 @@ def _invocation(b: Builder) -> dict[str, Any]:
     return f.vf.build()
 
 
+_DROP = object()
+
+
 def _revocation_list(issuer_label: str, issuer: str, kid: str, *, issued_at: int = NOW - HOUR,
                      next_update: int = NOW + DAY, ids: list[str] | None = None,
                      keys: list[tuple[str, str]] | None = None, typ: str = "aip-revocation+jws",
-                     sign_with: str | None = None, alg: str = "EdDSA") -> str:
-    header = {"alg": alg, "typ": typ, "kid": kid}
-    body = {"aip_revocation": "1.0", "issuer": issuer, "issued_at": issued_at,
-            "next_update": next_update, "revoked_ids": sorted(ids or []),
-            "revoked_keys": [{"identity": i, "kid": k} for i, k in sorted(keys or [])]}
+                     sign_with: str | None = None, alg: str = "EdDSA",
+                     header_set: dict[str, Any] | None = None,
+                     body_set: dict[str, Any] | None = None) -> str:
+    """A signed list; ``header_set`` / ``body_set`` replace members (``_DROP`` removes one)
+    after the well-formed list is built, to pin each structural check."""
+    header: dict[str, Any] = {"alg": alg, "typ": typ, "kid": kid}
+    body: dict[str, Any] = {
+        "aip_revocation": "1.0", "issuer": issuer, "issued_at": issued_at,
+        "next_update": next_update, "revoked_ids": sorted(ids or []),
+        "revoked_keys": [{"identity": i, "kid": k} for i, k in sorted(keys or [])]}
+    for target, changes in ((header, header_set), (body, body_set)):
+        for name, value in (changes or {}).items():
+            if value is _DROP:
+                target.pop(name, None)
+            else:
+                target[name] = value
     h = b64url(json.dumps(header, separators=(",", ":")).encode())
     p = b64url(json.dumps(body, separators=(",", ":")).encode())
     sig = KEYS[sign_with or issuer_label].sign(f"{h}.{p}".encode())
@@ -693,6 +707,44 @@ def _revocation(b: Builder) -> dict[str, Any]:
           revocation_lists=[lst(alg="none")])
     f.bad("list valid for more than 7 days", ["RevocationList"], base, "aip_token_malformed",
           revocation_lists=[lst(issued_at=NOW - HOUR, next_update=NOW + 8 * DAY)])
+    # Structural checks of the list, one defect each, every list signed by the root's key
+    # (pinned after a mutation run showed them unchecked by the vectors; eval/results/mutation.md).
+    malformed: list[tuple[str, str]] = [
+        ("list with four segments", lst() + ".e30"),
+        ("list with two segments", lst().rsplit(".", 1)[0]),
+        ("list header not base64url", "!" + lst()),
+        ("list header with an extra member (jku)",
+         lst(header_set={"jku": "https://mallory.example/keys"})),
+        ("list header without kid", lst(header_set={"kid": _DROP})),
+        ("list header kid not a string", lst(header_set={"kid": 7})),
+        ("list payload not base64url", ".".join([lst().split(".")[0], "!", "AA"])),
+        ("list payload version 2.0", lst(body_set={"aip_revocation": "2.0"})),
+        ("list payload without revoked_keys", lst(body_set={"revoked_keys": _DROP})),
+        ("list payload with an extra member", lst(body_set={"note": "x"})),
+        ("list issuer not a string", lst(body_set={"issuer": 7})),
+        ("list issuer not an identifier", lst(body_set={"issuer": "root"})),
+        ("list issued_at a string", lst(body_set={"issued_at": str(NOW - HOUR)})),
+        ("list issued_at true", lst(body_set={"issued_at": True})),
+        ("list next_update equal to issued_at", lst(body_set={"issued_at": NOW - HOUR,
+                                                              "next_update": NOW - HOUR})),
+        ("list next_update a float", lst(body_set={"next_update": NOW + 0.5})),
+        ("list revoked_ids not a list", lst(body_set={"revoked_ids": "ab" * 32})),
+        ("list revoked_ids with upper-case hex", lst(body_set={"revoked_ids": ["AB" * 32]})),
+        ("list revoked_ids with a number", lst(body_set={"revoked_ids": [7]})),
+        ("list revoked_keys not a list", lst(body_set={"revoked_keys": {"identity": ROOT}})),
+        ("list revoked_keys entry without kid", lst(body_set={"revoked_keys": [
+            {"identity": ROOT}]})),
+        ("list revoked_keys entry with an extra member", lst(body_set={"revoked_keys": [
+            {"identity": ROOT, "kid": "root-1", "x": 1}]})),
+        ("list revoked_keys entry identity not a string", lst(body_set={"revoked_keys": [
+            {"identity": 7, "kid": "root-1"}]})),
+        ("list revoked_keys entry kid not a string", lst(body_set={"revoked_keys": [
+            {"identity": ROOT, "kid": 7}]})),
+        ("list revoked_keys entry kid with a space", lst(body_set={"revoked_keys": [
+            {"identity": ROOT, "kid": "root 1"}]})),
+    ]
+    for comment, jws in malformed:
+        f.bad(comment, ["RevocationList"], base, "aip_token_malformed", revocation_lists=[jws])
     return f.vf.build()
 
 
