@@ -145,3 +145,20 @@ def test_compact_verify_settings_out_of_range_are_input_errors(member: str, valu
     case["input"][member] = value
     answer = targets.check_answer(handle({"cmd": "run", "seq": 1, "case": case}))
     assert answer["result"] == {**answer["result"], "valid": False, "error": "aip_input_invalid"}
+
+
+# Found by atheris (harness_case, third run): a trust.skew outside 0..300 (or trust members of
+# the wrong type) raised ValueError/TypeError from the resolver; now aip_input_invalid.
+@pytest.mark.parametrize("trust", [{"skew": 301}, {"skew": -1}, {"skew": True},
+                                   {"documents": [1]}, {"trusted_issuers": "aip:key:x"},
+                                   {"trusted_issuers": [7]}])
+def test_trust_settings_of_the_wrong_shape_are_input_errors(trust: dict[str, object]) -> None:
+    from aip.harness import handle
+
+    for file, operation in (("chained/chains.json", "chained.verify"),
+                            ("compact/tokens.json", "compact.verify")):
+        case = json.loads(json.dumps(targets._template(file, operation, "token")))
+        case["trust"] = {**case["trust"], **trust}
+        answer = targets.check_answer(handle({"cmd": "run", "seq": 1, "case": case}))
+        assert answer["result"]["valid"] is False
+        assert answer["result"]["error"] == "aip_input_invalid"

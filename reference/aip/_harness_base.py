@@ -6,8 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._errors import AIPError
 from ._resolver import Resolver, TrustStore
-from ._time import DEFAULT_SKEW
+from ._time import DEFAULT_SKEW, MAX_SKEW
 
 __all__ = ["OPERATIONS", "PROFILES", "Case", "operation"]
 
@@ -29,13 +30,21 @@ class Case:
     @property
     def skew(self) -> int:
         skew = self.trust.get("skew", DEFAULT_SKEW)
-        return skew if isinstance(skew, int) else DEFAULT_SKEW
+        if not isinstance(skew, int):
+            return DEFAULT_SKEW
+        if isinstance(skew, bool) or not 0 <= skew <= MAX_SKEW:  # found by fuzzing
+            raise AIPError("aip_input_invalid", f"trust.skew is not 0..{MAX_SKEW}")
+        return skew
 
     def resolver(self) -> Resolver:
         """A resolver with only the case's pinned documents; never the network."""
-        store = TrustStore(self.trust.get("documents") or {},
-                           list(self.trust.get("trusted_issuers") or []))
-        return Resolver(store, network=False, skew=self.skew)
+        documents = self.trust.get("documents") or {}
+        issuers = self.trust.get("trusted_issuers") or []
+        if not isinstance(documents, dict) or not isinstance(issuers, list) or not all(
+                isinstance(i, str) for i in issuers):  # found by fuzzing
+            raise AIPError("aip_input_invalid", "trust.documents or trust.trusted_issuers "
+                           "has the wrong type")
+        return Resolver(TrustStore(documents, list(issuers)), network=False, skew=self.skew)
 
 
 def operation(name: str, *, profile: str) -> Callable[[Handler], Handler]:
