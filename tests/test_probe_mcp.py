@@ -20,9 +20,10 @@ from aip_conformance.probe import ProbeConfig, load_identity, run_probe
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# What a signatures-only server gets right: it refuses a missing token and bad signatures.
+# What a signatures-only server gets right: it refuses a missing token and bad signatures (and,
+# ignoring X-AIP-Token-Ref altogether, it is right about token references too: AIP-HTTP-031).
 WEAK_PASSES = {"no-token", "valid-compact", "token-in-x-aip-token", "wrong-key", "forged-claim",
-               "valid-chained"}
+               "valid-chained", "token-ref-with-inline-token", "token-ref-unfetchable"}
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +57,7 @@ def test_every_probe_passes_against_the_reference_server(
     failed = [(r.case.flags[0], r.reason) for r in result.records if r.outcome != "passed"]
     assert failed == []
     assert result.ok
-    assert len(result.records) == 30
+    assert len(result.records) == 32
     checked = {r.case.flags[0] for r in result.records}
     assert {"completion-compact", "completion-chained"} <= checked
 

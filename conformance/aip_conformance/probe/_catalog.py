@@ -69,6 +69,14 @@ PROBE_CASES: tuple[ProbeCase, ...] = (
     ProbeCase("conflicting-headers", "compact", "aip_token_malformed",
               "Authorization and X-AIP-Token carrying different tokens are refused", (),
               ("conflict", "errors")),
+    # Token by reference: a URL no server can list (.invalid, RFC 6761), so that the answer
+    # is the same whether or not the server fetches references.
+    ProbeCase("token-ref-with-inline-token", "compact", None,
+              "X-AIP-Token-Ref next to a valid inline token is ignored, not fetched",
+              ("AIP-HTTP-030",), ("carry",)),
+    ProbeCase("token-ref-unfetchable", "none", "aip_token_missing",
+              "a request carrying only a reference that cannot be fetched is refused with "
+              "aip_token_missing", ("AIP-HTTP-031", "AIP-HTTP-032"), ("errors",)),
     ProbeCase("missing-proof", "compact", "aip_proof_missing",
               "a compact token without an invocation proof is refused", ("AIP-PRF-011",),
               ("errors",)),

@@ -33,6 +33,8 @@ A2A_EXTENSION_URI = "https://aip.dev/ext/identity/v1"
 MAX_RESPONSE_BYTES = 1024 * 1024
 OTHER_AUDIENCE = "aip:web:probe.invalid/another-audience"
 OTHER_TOOL = "aip-probe-other-tool"
+# A reference no server can list or fetch (.invalid never resolves, RFC 6761).
+UNFETCHABLE_REF = "https://token-ref.invalid/aip-probe"
 
 
 @dataclass
@@ -427,6 +429,11 @@ class Battery:
         if name == "conflicting-headers":
             tok, other = t(), t()
             return Attempt({**_auth(tok, self._proof(tok)), "x-aip-token": other})
+        if name == "token-ref-with-inline-token":
+            tok = t()
+            return Attempt({**_auth(tok, self._proof(tok)), "x-aip-token-ref": UNFETCHABLE_REF})
+        if name == "token-ref-unfetchable":
+            return Attempt({"x-aip-token-ref": UNFETCHABLE_REF})
         if name == "missing-proof":
             return Attempt(_auth(t()))
         if name == "wrong-audience":

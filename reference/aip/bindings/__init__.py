@@ -17,6 +17,7 @@ from ._core import (
     report_completion,
     verify_completion,
 )
+from ._token_ref import TokenRefFetcher
 
 __all__ = [
     "AUTH_SCHEME",
@@ -26,6 +27,7 @@ __all__ = [
     "CompactSigner",
     "CompletionReport",
     "Credentials",
+    "TokenRefFetcher",
     "VerifiedCall",
     "current_call",
     "report_completion",

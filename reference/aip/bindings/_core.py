@@ -47,6 +47,7 @@ from .._resolver import Resolver
 from .._revocation import RevocationPolicy
 from .._scope import scope_allows, tool_scope
 from .._time import DEFAULT_SKEW, check_skew
+from ._token_ref import TokenRefFetcher
 
 _log = logging.getLogger("aip.bindings")
 
@@ -74,6 +75,7 @@ __all__ = [
     "jsonrpc_error",
     "read_credentials",
     "report_completion",
+    "request_credentials",
     "safe_error",
     "verify_completion",
 ]
@@ -165,16 +167,20 @@ def jsonrpc_error(err: AIPError, request_id: Any) -> dict[str, Any]:
                       "data": {"code": err.code}}}
 
 
-def read_credentials(headers: Iterable[tuple[bytes, bytes]]) -> tuple[str | None, str | None, bool]:
-    """Token, proof and whether a token reference was sent, from raw ASGI headers.
+def read_credentials(
+        headers: Iterable[tuple[bytes, bytes]]) -> tuple[str | None, str | None, tuple[str, ...]]:
+    """Token, proof and the token references sent (``X-AIP-Token-Ref`` values, normally none
+    or one), from raw ASGI headers.
 
     ``Authorization: AIP <token>`` and ``X-AIP-Token: <token>`` are both accepted; when both
-    are present they must be equal (AIP-HTTP-003). A repeated header is refused.
+    are present they must be equal (AIP-HTTP-003). A repeated token or proof header is refused;
+    references are only looked at by :func:`request_credentials`, and only when no token is
+    inline (AIP-HTTP-030).
     """
     auth: list[bytes] = []
     tokens: list[bytes] = []
     proofs: list[bytes] = []
-    ref = False
+    refs: list[str] = []
     for name, value in headers:
         lowered = name.lower()
         if lowered == b"authorization":
@@ -184,7 +190,7 @@ def read_credentials(headers: Iterable[tuple[bytes, bytes]]) -> tuple[str | None
         elif lowered == b"x-aip-proof":
             proofs.append(value)
         elif lowered == b"x-aip-token-ref":
-            ref = True
+            refs.append(value.strip().decode("latin-1"))
     if len(auth) > 1 or len(tokens) > 1 or len(proofs) > 1:
         raise AIPError(_MALFORMED, "an AIP header is repeated")
     token: str | None = None
@@ -198,7 +204,37 @@ def read_credentials(headers: Iterable[tuple[bytes, bytes]]) -> tuple[str | None
             raise AIPError(_MALFORMED, "Authorization and X-AIP-Token carry different tokens")
         token = other
     proof = _header_text(proofs[0].strip(), "X-AIP-Proof") if proofs else None
-    return token or None, proof or None, ref
+    return token or None, proof or None, tuple(refs)
+
+
+async def request_credentials(
+        headers: Iterable[tuple[bytes, bytes]], verifier: BindingVerifier, *,
+        inline: Callable[[], tuple[str | None, str | None]] | None = None,
+) -> tuple[str | None, str | None]:
+    """The token and proof of a request, as every HTTP-borne binding takes them.
+
+    A token inline wins: the headers first, then ``inline()`` (A2A: the message metadata).
+    Only when neither carries a token is an ``X-AIP-Token-Ref`` looked at (AIP-HTTP-030): it is
+    fetched by the verifier's :class:`~aip.bindings.TokenRefFetcher` (AIP-HTTP-032..036) and
+    answered with ``aip_token_missing`` when the verifier has none (AIP-HTTP-031). The proof
+    of a token fetched by reference is the ``X-AIP-Proof`` header's.
+    """
+    token, proof, refs = read_credentials(headers)
+    if token is not None:
+        return token, proof
+    if inline is not None:
+        inline_token, inline_proof = inline()
+        if inline_token is not None:
+            return inline_token, inline_proof
+    if not refs:
+        return None, proof
+    fetcher = verifier.token_refs
+    if fetcher is None:
+        raise AIPError("aip_token_missing", "token references are not accepted here")
+    if len(refs) > 1:
+        raise AIPError("aip_token_missing", "token reference not fetched: X-AIP-Token-Ref is "
+                                            "repeated")
+    return await fetcher.fetch(refs[0]), proof
 
 
 def _header_text(raw: bytes, what: str) -> str:
@@ -226,6 +262,10 @@ class BindingVerifier:
     the calls it verifies and the bindings return a signed completion record with every result
     (:meth:`complete`; AIP-MCP-041, AIP-A2A-041). Its identity must be the audience
     (AIP-CMP-002), which may then be omitted.
+
+    ``token_refs`` opts in to tokens by reference (``X-AIP-Token-Ref``, AIP-HTTP-032..036):
+    a :class:`~aip.bindings.TokenRefFetcher` with the origins references may point at. Without
+    it a request carrying only a reference is answered with ``aip_token_missing``.
     """
 
     def __init__(
@@ -239,6 +279,7 @@ class BindingVerifier:
         revocation: RevocationPolicy | None = None,
         clock: Callable[[], int] | None = None,
         signing_key: SigningKey | None = None,
+        token_refs: TokenRefFetcher | None = None,
     ) -> None:
         if audience is None:
             if signing_key is None:
@@ -250,6 +291,7 @@ class BindingVerifier:
         self.resolver = resolver
         self.audience = audience
         self.signing_key = signing_key
+        self.token_refs = token_refs
         self.modes = frozenset(modes)
         if not self.modes or not self.modes <= {"compact", "chained"}:
             raise ValueError("modes must be a non-empty subset of {'compact', 'chained'}")

@@ -57,7 +57,7 @@ from ._core import (
     SentLog,
     VerifiedCall,
     collect_report,
-    read_credentials,
+    request_credentials,
     reset_report,
     safe_error,
     sign_completion,
@@ -192,10 +192,11 @@ class AIPAgentGuard:
                 invocation = message_invocation(str(message["method"]), msg, self.skills)
                 assert isinstance(msg, Mapping)
                 metadata = msg.get("metadata") or {}
-                token, proof, ref = read_credentials(scope.get("headers", ()))
-                if token is None and not ref:  # draft-01: the token in the message metadata
-                    token = _opt_str(metadata, META_TOKEN)
-                    proof = _opt_str(metadata, META_PROOF)
+                # Headers, then the message metadata (draft-01), then a reference (AIP-A2A-010,
+                # AIP-HTTP-030).
+                token, proof = await request_credentials(
+                    scope.get("headers", ()), self.verifier,
+                    inline=lambda: (_opt_str(metadata, META_TOKEN), _opt_str(metadata, META_PROOF)))
                 call = await self.verifier.verify_async(token, proof, invocation)
                 forward = _opt_str(metadata, META_DELEGATION)
                 if forward is not None:

@@ -29,7 +29,7 @@ from ._core import (
     CallSigner,
     current_call,
     http_arguments,
-    read_credentials,
+    request_credentials,
     safe_error,
 )
 
@@ -71,10 +71,8 @@ class AIPMiddleware:
             await self.app(scope, receive, send)
             return
         try:
-            token, proof, ref = read_credentials(scope.get("headers", ()))
-            if token is None and ref:
-                raise AIPError("aip_token_missing", "token references are not accepted here")
             body = await read_body(receive, self.max_body)
+            token, proof = await request_credentials(scope.get("headers", ()), self.verifier)
             query = scope.get("query_string", b"").decode("latin-1")
             invocation = http_invocation(scope["method"], scope["path"], query, body,
                                          self.tool_for)

@@ -63,7 +63,7 @@ from ._core import (
     VerifiedCall,
     collect_report,
     current_call,
-    read_credentials,
+    request_credentials,
     reset_report,
     safe_error,
     sign_completion,
@@ -190,10 +190,8 @@ class AIPToolGuard:
                 request_id = message.get("id")
                 if not isinstance(request_id, str | int) or isinstance(request_id, bool):
                     request_id = None
-                token, proof, ref = read_credentials(scope.get("headers", ()))
-                if token is None and ref:
-                    raise AIPError("aip_token_missing", "token references are not accepted here")
                 invocation = tool_invocation(message.get("params"))
+                token, proof = await request_credentials(scope.get("headers", ()), self.verifier)
                 store_call(scope, await self.verifier.verify_async(token, proof, invocation))
         except Exception as exc:
             await send_error(send, safe_error(exc), self.verifier.audience,
