@@ -743,8 +743,32 @@ def _revocation(b: Builder) -> dict[str, Any]:
         ("list revoked_keys entry kid with a space", lst(body_set={"revoked_keys": [
             {"identity": ROOT, "kid": "root 1"}]})),
     ]
+    h, b_, sig = lst().split(".")
+    malformed += [
+        ("list header base64url but not JSON", ".".join([b64url(b"{alg"), b_, sig])),
+        ("list payload base64url but not JSON", ".".join([h, b64url(b"[1,"), sig])),
+        ("list signature not base64url", ".".join([h, b_, "!" + sig[1:]])),
+    ]
     for comment, jws in malformed:
         f.bad(comment, ["RevocationList"], base, "aip_token_malformed", revocation_lists=[jws])
+    f.bad("list that is not a string", ["RevocationList"], base, "aip_token_malformed",
+          revocation_lists=[7])
+    # A header of exactly 1025 octets is over the 1024-octet header limit.
+    pad = 1025 - len(json.dumps({"alg": "EdDSA", "typ": "aip-revocation+jws", "kid": ""},
+                                separators=(",", ":")))
+    f.bad("list header of 1025 octets", ["RevocationList"], base, "aip_limit_exceeded",
+          revocation_lists=[lst(header_set={"kid": "k" * pad})])
+    # Time boundaries, each accepted: lifetime exactly 7 days; issued exactly skew (60 s) or
+    # 30 s in the future; next_update exactly skew in the past.
+    for comment, kw in (
+            ("list valid for exactly 7 days", {"issued_at": NOW - HOUR,
+                                               "next_update": NOW - HOUR + 7 * DAY}),
+            ("list issued 60 s in the future, at the skew", {"issued_at": NOW + 60}),
+            ("list issued 30 s in the future, within skew", {"issued_at": NOW + 30}),
+            ("list next_update 60 s ago, at the skew", {"issued_at": NOW - DAY,
+                                                         "next_update": NOW - 60})):
+        f.ok(comment, ["Valid", "RevocationStale", "Skew"], base,
+             revocation_lists=[lst(**kw)])
     return f.vf.build()
 
 
