@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[2]
 STAGE = ROOT / "build" / "mutation"
 RESULTS = ROOT / "eval" / "results"
 TRIAGE = Path(__file__).resolve().parent / "triage.json"
+RECHECKED = Path(__file__).resolve().parent / "rechecked.json"
 FILES = ("_compact.py", "_proof.py", "_chained.py", "_chained_datalog.py", "_chained_wire.py",
          "_documents.py", "_identifiers.py", "_scope.py", "_replay.py", "_revocation.py",
          "_encoding.py", "_json.py", "_time.py")
@@ -91,6 +92,29 @@ def collect() -> dict[str, str]:
     return statuses
 
 
+_DIFFS = """
+import json, sys
+from mutmut.__main__ import find_mutant, get_diff_for_mutant
+out = {}
+for name in json.load(sys.stdin):
+    out[name] = get_diff_for_mutant(name, path=find_mutant(name).path)
+json.dump(out, sys.stdout)
+"""
+
+
+def _changed_lines(text: str) -> str:
+    return "\n".join(ln for ln in text.splitlines() if ln.startswith(("+", "-"))
+                     and not ln.startswith(("+++", "---")))
+
+
+def all_diffs(names: list[str]) -> dict[str, str]:
+    """The changed lines of every mutant in ``names``, from mutmut in one process (``mutmut
+    show`` costs seconds per call)."""
+    out = subprocess.run([sys.executable, "-c", _DIFFS], cwd=STAGE, env=_env(), check=True,
+                         input=json.dumps(names), capture_output=True, text=True).stdout
+    return {name: _changed_lines(text) for name, text in json.loads(out).items()}
+
+
 def diff(name: str) -> str:
     out = subprocess.run([str(MUTMUT), "show", name], cwd=STAGE, env=_env(), check=False,
                          capture_output=True, text=True).stdout
@@ -103,6 +127,8 @@ _CODE = re.compile(r"aip_[a-z_]+")
 
 
 def _tokens(line: str) -> list[tuple[int, str]] | None:
+    # A line of a multi-line call may close a parenthesis it did not open: open it first.
+    line = "(" * max(line.count(")") - line.count("("), 0) + line
     try:
         return [(t.type, t.string) for t in tokenize.generate_tokens(io.StringIO(line).readline)
                 if t.type not in (tokenize.NEWLINE, tokenize.NL, tokenize.INDENT,
@@ -124,11 +150,17 @@ def auto_triage(mutant_diff: str) -> str | None:
     before, after = _tokens(minus[0].strip()), _tokens(plus[0].strip())
     if before is None or after is None or len(before) != len(after):
         return None
-    changed = [(a, b) for a, b in zip(before, after, strict=True) if a != b]
-    if not changed or any(a[0] != tokenize.STRING or b[0] != tokenize.STRING
-                          for a, b in changed):
+    changed = [i for i, (a, b) in enumerate(zip(before, after, strict=True)) if a != b]
+    # ``what=`` arguments only name the object in a message (``f"{what} is not ..."``).
+    if changed and all(i >= 2 and before[i - 2] == (tokenize.NAME, "what")
+                       and before[i - 1][1] == "=" for i in changed):
+        return ("equivalent (message text): the `what` argument only names the object in an "
+                "error message; codes are compared, never messages (AIP-ERR-002)")
+    if not changed or any(before[i][0] != tokenize.STRING or after[i][0] != tokenize.STRING
+                          for i in changed):
         return None
-    if any(_CODE.search(a[1]) and _CODE.fullmatch(a[1].strip("\"'f")) for a, _ in changed):
+    changed_pairs = [(before[i], after[i]) for i in changed]
+    if any(_CODE.search(a[1]) and _CODE.fullmatch(a[1].strip("\"'f")) for a, _ in changed_pairs):
         return None
     text = minus[0].strip()
     if "AIPError(" in text or text.startswith(('"', "f\"")):
@@ -143,18 +175,27 @@ def _file_of(name: str) -> str:
 
 
 def report(statuses: dict[str, str], files: list[str], seconds: float | None, jobs: int) -> None:
-    triage: dict[str, str] = json.loads(TRIAGE.read_text()) if TRIAGE.exists() else {}
-    diffs = {n: diff(n) for n, s in statuses.items() if s in ("survived", "no tests")}
+    rules: dict[str, str] = json.loads(TRIAGE.read_text()) if TRIAGE.exists() else {}
+    if RECHECKED.exists():  # killed by vectors added after the main run
+        for name in json.loads(RECHECKED.read_text())["killed"]:
+            if statuses.get(name) == "survived":
+                statuses[name] = "killed"
+    todo = sorted(n for n, s in statuses.items() if s in ("survived", "no tests"))
+    diffs = all_diffs(todo)
+    triage: dict[str, str] = {}
     for name, text in diffs.items():
-        if name not in triage:
-            rule = auto_triage(text)
-            if rule:
-                triage[name] = rule
+        rule = rules.get(name) or next((why for key, why in rules.items()
+                                        if key.endswith("*") and name.startswith(key[:-1])),
+                                       None) or auto_triage(text)
+        if rule:
+            triage[name] = rule
     counts = Counter(statuses.values())
     killed = counts.get("killed", 0) + counts.get("timeout", 0) + counts.get("segfault", 0)
     survived = sorted(n for n, s in statuses.items() if s == "survived")
     no_tests = sorted(n for n, s in statuses.items() if s == "no tests")
     equivalent = [n for n in survived + no_tests if triage.get(n, "").startswith("equivalent")]
+    out_of_reach = [n for n in survived + no_tests
+                    if triage.get(n, "").startswith("out of the suite's reach")]
     total = len(statuses)
     judged = killed + counts.get("survived", 0) + counts.get("no tests", 0)
     per_file: dict[str, Counter[str]] = {}
@@ -167,6 +208,11 @@ def report(statuses: dict[str, str], files: list[str], seconds: float | None, jo
         "score": round(killed / judged, 4) if judged else None,
         "score_excluding_equivalent": round(killed / (judged - len(equivalent)), 4)
         if judged - len(equivalent) else None,
+        "equivalent": len(equivalent), "out_of_reach": len(out_of_reach),
+        "score_reachable_excluding_equivalent":
+            round(killed / (judged - len(equivalent) - len(out_of_reach)), 4)
+            if judged - len(equivalent) - len(out_of_reach) else None,
+        "untriaged": sum(1 for n in survived + no_tests if n not in triage),
         "per_file": {f: dict(c) for f, c in sorted(per_file.items())},
         "survivors": [{"mutant": n, "status": statuses[n], "diff": diffs[n],
                        "triage": triage.get(n, "UNTRIAGED")} for n in survived + no_tests],
@@ -174,8 +220,10 @@ def report(statuses: dict[str, str], files: list[str], seconds: float | None, jo
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "mutation.json").write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n",
                                            encoding="utf-8")
-    print(json.dumps({k: data[k] for k in ("total", "counts", "score",
-                                           "score_excluding_equivalent")}, indent=2))
+    print(json.dumps({k: data[k] for k in ("total", "counts", "score", "equivalent",
+                                           "out_of_reach", "untriaged",
+                                           "score_excluding_equivalent",
+                                           "score_reachable_excluding_equivalent")}, indent=2))
 
 
 def _mutmut_version() -> str:
