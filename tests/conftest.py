@@ -65,7 +65,13 @@ def https_server(ca: trustme.CA) -> Iterator[HttpsServer]:
         def log_message(self, format: str, *args: object) -> None:  # quiet
             pass
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    class QuietServer(ThreadingHTTPServer):
+        def handle_error(self, request: object, client_address: object) -> None:
+            # Clients that refuse our certificate or hang up mid-body are what several tests
+            # provoke on purpose; socketserver would print their tracebacks to stderr.
+            pass
+
+    httpd = QuietServer(("127.0.0.1", 0), Handler)
     httpd.daemon_threads = True
     httpd.socket = server_ctx.wrap_socket(httpd.socket, server_side=True)
     info = HttpsServer(port=httpd.server_address[1], ca=ca)
