@@ -13,12 +13,13 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import httpx
 import pytest
 import trustme
+from loopback_https import serve_https
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -106,40 +107,15 @@ def ca() -> trustme.CA:
 
 @pytest.fixture
 def tokens(ca: trustme.CA) -> Iterator[TokenServer]:
-    cert = ca.issue_cert("localhost", "127.0.0.1", "tokens.test")
-    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    cert.configure_cert(server_ctx)
-    state: dict[str, TokenServer] = {}
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            info = state["server"]
-            info.hits.append(self.path)
-            route = info.routes.get(self.path)
-            if route is None:
-                self.send_error(404)
-                return
-            route(self)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
-    httpd.socket = server_ctx.wrap_socket(httpd.socket, server_side=True)
-    info = TokenServer(port=httpd.server_address[1], ca=ca)
-    state["server"] = info
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
-    thread.start()
-    try:
-        yield info
-    finally:
-        info.release.set()
-        VERIFIER.token_refs = None
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(5)
+    routes: dict[str, Handler] = {}
+    hits: list[str] = []
+    with serve_https(ca, ("localhost", "127.0.0.1", "tokens.test"), routes, hits) as port:
+        info = TokenServer(port=port, ca=ca, routes=routes, hits=hits)
+        try:
+            yield info
+        finally:
+            info.release.set()  # let stalled handlers finish before the server shuts down
+            VERIFIER.token_refs = None
 
 
 # --- the protected servers: the three guards, one verifier ------------------------------------
