@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,24 @@ ROOT = Path(os.environ.get("AIP_REPO_ROOT", Path(__file__).resolve().parents[2])
 CASES = {case.id: case for case in iter_cases(load_all_vectors(ROOT))}
 START = handle({"cmd": "start", "version": 1}) or {}
 OPERATIONS = set(START.get("implementation", {}).get("operations", []))
+
+
+def clear_caches() -> None:
+    """Empty every ``functools.lru_cache`` of ``aip``. mutmut forks each mutant's run from a
+    process that already ran the clean suite, so results memoised by the UNMUTATED code (parsed
+    identifiers, scopes, Datalog rules) would otherwise be served to the mutant, and mutants on
+    those paths would survive without being exercised."""
+    for name, module in list(sys.modules.items()):
+        if name == "aip" or name.startswith("aip."):
+            for value in list(vars(module).values()):
+                clear = getattr(value, "cache_clear", None)
+                if callable(clear):
+                    clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches() -> None:
+    clear_caches()
 
 
 def test_the_mutated_code_is_what_runs() -> None:

@@ -131,6 +131,9 @@ NOTES: dict[str, dict[str, Any]] = {
                                         "AIP-REV-006"]},
     "RevocationStale": {"description": "Stale or missing revocation data fails closed.",
                         "requirements": ["AIP-REV-007", "AIP-REV-008"]},
+    "ListKeyWindow": {"description": "The key that signed a revocation list is selected at "
+                      "now with the verifier's configured skew.",
+                      "requirements": ["AIP-REV-005", "AIP-DOC-014", "AIP-CHN-090"]},
     "NotRevoked": {"description": "Current revocation data that revokes something else.",
                    "requirements": ["AIP-REV-001", "AIP-REV-002", "AIP-REV-007"]},
     "Issuance": {"description": "Tokens minted, delegated or invoked by the implementation; "
@@ -769,6 +772,32 @@ def _revocation(b: Builder) -> dict[str, Any]:
                                                          "next_update": NOW - 60})):
         f.ok(comment, ["Valid", "RevocationStale", "Skew"], base,
              revocation_lists=[lst(**kw)])
+    # NumericDate range 0..2^53-1 (AIP-REV-003 payload shape): issued_at 0 is a well-formed,
+    # merely stale list; issued_at or next_update 2^53 is malformed, not "issued in the future".
+    f.bad("list issued_at 0 (in range, stale)", ["RevocationStale"], base,
+          "aip_revocation_stale", revocation_lists=[lst(issued_at=0, next_update=DAY)])
+    f.bad("list issued_at 2^53 (out of the NumericDate range)", ["RevocationList"], base,
+          "aip_token_malformed", revocation_lists=[lst(issued_at=2**53, next_update=2**53 + DAY)])
+    f.bad("list next_update 2^53 (out of the NumericDate range)", ["RevocationList"], base,
+          "aip_token_malformed", revocation_lists=[lst(issued_at=2**53 - DAY, next_update=2**53)])
+    # The list key's window uses the verifier's skew, not a default (AIP-DOC-014, AIP-CHN-090):
+    # the root's key "root-late" ended 90 s ago; a trust store with a 120 s skew accepts a list
+    # it signed, one with the usual 60 s skew refuses it. Own groups (own trust), at the end.
+    late = _document(ROOT, [("root-1", "root", NOW - 30 * DAY, None),
+                            ("root-late", "root2", NOW - 30 * DAY, NOW - 90)], "root-1",
+                     max_depth=8)
+    late_list = _revocation_list("root", ROOT, "root-late", sign_with="root2")
+    f._notes(["Valid", "ListKeyWindow", "Skew"])
+    for skew, error in ((120, None), (SKEW, "aip_key_inactive")):
+        tests = f.vf.group("chained.verify",
+                           trust={**TRUST, "documents": {**DOCS, ROOT: late}, "skew": skew})
+        inp = {"token": f.token(base), "request": request(), "revocation_lists": [late_list]}
+        if error is None:
+            f.vf.add(tests, "list signed by a key that ended 90 s ago, within a 120 s skew",
+                     ["Valid", "ListKeyWindow", "Skew"], inp, expected=expected(base))
+        else:
+            f.vf.add(tests, "list signed by a key that ended 90 s ago, beyond the 60 s skew",
+                     ["ListKeyWindow"], inp, error=error)
     return f.vf.build()
 
 

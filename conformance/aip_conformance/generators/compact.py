@@ -529,6 +529,30 @@ def _tokens() -> dict[str, Any]:
     bad("current token without aud is rejected", ["Draft01", "MissingClaim"],
         token(base_claims(aud=None)), malformed)
     bad("current token without kid is rejected", ["Draft01", "Kid"], token(kid=None), malformed)
+    # Under compatibility, a token with a kid but without aud or jti is accepted and reported
+    # as draft-01; a complete current token is reported as not draft-01 (AIP-TOK-030).
+    ok("token with kid but no aud, compatibility on: reported as draft-01", ["Draft01"],
+       token(base_claims(aud=None)), {"aud": [], "draft01": True}, draft01=True)
+    ok("token with kid but no jti, compatibility on: reported as draft-01", ["Draft01"],
+       token(base_claims(jti=None)), {"jti": None, "draft01": True}, draft01=True)
+    ok("complete current token, compatibility on: not reported as draft-01", ["Draft01"], good,
+       {"draft01": False}, draft01=True)
+
+    # AIP-TOK-017's range "0 to 10^9" includes both ends: 0, a fraction below 1 and exactly
+    # 10^9 are accepted and reported; 10^9 + 1 is refused (pins each bound of the range check).
+    for value, why in [(0, "budget_usd 0, the lower bound"),
+                       (0.5, "budget_usd 0.5, a fraction below 1"),
+                       (1000000000, "budget_usd 10^9, the upper bound")]:
+        ok(why, ["Budget"], token(base_claims(budget_usd=value)), {"budget_usd": value})
+    bad("budget_usd 10^9 + 1, above the range", ["Budget"],
+        token(base_claims(budget_usd=1000000001)), malformed)
+    # kid length 1..256 (AIP-TOK-006): at both ends the kid is well formed and merely names no
+    # key of the issuer (aip_key_unknown, a later step); one character more is malformed.
+    bad("kid of 1 character naming no key", ["Kid", "KeySelection"], token(kid="k"),
+        "aip_key_unknown")
+    bad("kid of 256 characters naming no key", ["Kid", "KeySelection"], token(kid="k" * 256),
+        "aip_key_unknown")
+    bad("kid of 257 characters", ["Kid"], token(kid="k" * 257), malformed)
 
     # skew 0 and the maximum skew 300
     t0 = vf.group("compact.verify", trust={**TRUST, "skew": 0})
@@ -701,6 +725,14 @@ def _proofs() -> dict[str, Any]:
     bad("proof of two segments", ["Encoding"], _pv(tok, f"{gp}.{gq}"), "aip_proof_invalid")
     bad("proof over 8192 octets", ["Encoding"],
         _pv(tok, proof(tok, {**proof_claims(tok), "pad": "x" * 8200})), "aip_limit_exceeded")
+    # AIP-PRF-003 lengths and the optional tool: a jti of 129 characters (the token limit 128,
+    # not the 256 of other strings) and a tool that is a number or empty are refused.
+    bad("proof jti of 129 characters", ["Claims"],
+        _pv(tok, proof(tok, proof_claims(tok, jti="j" * 129))), "aip_proof_invalid")
+    bad("proof tool is a number", ["Claims"],
+        _pv(tok, proof(tok, proof_claims(tok, tool=7))), "aip_proof_invalid")
+    bad("proof tool is empty", ["Claims"],
+        _pv(tok, proof(tok, proof_claims(tok, tool=""))), "aip_proof_invalid")
     return vf.build()
 
 

@@ -1,0 +1,82 @@
+"""Re-run survivors of an earlier mutmut run in one process, against today's vectors and
+``test_vectors.py`` (each mutant selected through ``MUTANT_UNDER_TEST``, every case run until
+one fails), and add the killed ones to ``rechecked.json``:
+
+    .venv/bin/python -m eval.mutation.recheck aip._identifiers. aip._scope. cases=identity/
+
+Arguments are prefixes of mutant names taken from ``eval/results/mutation.json``'s survivors;
+``cases=PREFIX`` limits the cases run (a mutant killed by a subset is killed; one that
+survives it is left as it was).
+Needs ``build/mutation/mutants`` from a run. Used when vectors (or the test) changed after
+mutants were judged; the next full run supersedes it."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+RECHECKED = HERE / "rechecked.json"
+
+
+class _Timeout(Exception):
+    pass
+
+
+def _alarm(_signum: int, _frame: object) -> None:
+    raise _Timeout
+
+
+def main(argv: list[str]) -> int:
+    os.environ.update({"AIP_REPO_ROOT": str(ROOT), "AIP_MUTATION_RUN": "1",
+                       "MUTANT_UNDER_TEST": ""})
+    sys.path.insert(0, str(ROOT / "build" / "mutation" / "mutants" / "src"))
+    spec = importlib.util.spec_from_file_location("mutation_vectors", HERE / "test_vectors.py")
+    assert spec and spec.loader
+    tests = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tests)
+    tests.test_the_mutated_code_is_what_runs()
+    clear = tests.clear_caches
+    case_prefixes = tuple(a.removeprefix("cases=") for a in argv if a.startswith("cases="))
+    argv = [a for a in argv if not a.startswith("cases=")]
+    case_ids = [c for c in sorted(tests.CASES) if c.startswith(case_prefixes or ("",))]
+    survivors = [s["mutant"] for s in json.loads((ROOT / "eval" / "results" /
+                                                   "mutation.json").read_text())["survivors"]
+                 if s["status"] == "survived" and s["mutant"].startswith(tuple(argv))]
+    data = json.loads(RECHECKED.read_text())
+    killed = set(data["killed"])
+    signal.signal(signal.SIGALRM, _alarm)
+    for name in survivors:
+        os.environ["MUTANT_UNDER_TEST"] = name
+        verdict = "survived"
+        signal.alarm(60)
+        try:
+            for case_id in case_ids:
+                clear()
+                try:
+                    tests.test_case(case_id)
+                except _Timeout:
+                    raise
+                except BaseException:  # any failure kills the mutant
+                    verdict = "killed"
+                    break
+        except _Timeout:
+            verdict = "killed"  # a hang counts as killed, as in mutmut (timeout)
+        finally:
+            signal.alarm(0)
+        os.environ["MUTANT_UNDER_TEST"] = ""
+        print(name, verdict, flush=True)
+        if verdict == "killed":
+            killed.add(name)
+    data["killed"] = sorted(killed)
+    RECHECKED.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
