@@ -156,18 +156,29 @@ def _varint(data: bytes, pos: int) -> tuple[int, int]:
         shift += 7
 
 
-def check_delegated(case_input: Mapping[str, Any], output: Mapping[str, Any]) -> list[str]:
-    problems: list[str] = []
+def _new_block_fact(case_input: Mapping[str, Any], output: Mapping[str, Any], predicate: str,
+                    types: list[str], problems: list[str]) -> tuple[Any, str, str] | None:
+    """The one ``predicate`` fact of the block the operation appended, with the signer's
+    identity and kid; ``None`` (and the reason in ``problems``) when there is not exactly one."""
     opened = _appended(case_input, output, problems)
     if opened is None:
-        return problems
+        return None
     biscuit, authorizer, external, (identity, kid, _) = opened
     seq = biscuit.block_count() - 1
-    rows = [r for r in _query(authorizer, "aip_delegation", [_I, _S, _S, _S, _S, _S, _D, _I, _S],
-                              external) if r[0] == seq]
+    rows = [r for r in _query(authorizer, predicate, types, external) if r[0] == seq]
     if len(rows) != 1:
-        return [*problems, f"{len(rows)} aip_delegation facts for block {seq}, expected 1"]
-    got = rows[0]
+        problems.append(f"{len(rows)} {predicate} facts for block {seq}, expected 1")
+        return None
+    return rows[0], identity, kid
+
+
+def check_delegated(case_input: Mapping[str, Any], output: Mapping[str, Any]) -> list[str]:
+    problems: list[str] = []
+    found = _new_block_fact(case_input, output, "aip_delegation",
+                            [_I, _S, _S, _S, _S, _S, _D, _I, _S], problems)
+    if found is None:
+        return problems
+    got, identity, kid = found
     for name, a, b in (("delegator", got[1], identity), ("kid", got[2], kid),
                        ("delegate", got[3], case_input.get("delegate")),
                        ("context", got[4], case_input.get("context"))):
@@ -180,16 +191,11 @@ def check_delegated(case_input: Mapping[str, Any], output: Mapping[str, Any]) ->
 
 def check_invoked(case_input: Mapping[str, Any], output: Mapping[str, Any]) -> list[str]:
     problems: list[str] = []
-    opened = _appended(case_input, output, problems)
-    if opened is None:
+    found = _new_block_fact(case_input, output, "aip_invocation",
+                            [_I, _S, _S, _S, _S, _S, _S, _S, _D], problems)
+    if found is None:
         return problems
-    biscuit, authorizer, external, (identity, kid, _) = opened
-    seq = biscuit.block_count() - 1
-    rows = [r for r in _query(authorizer, "aip_invocation", [_I, _S, _S, _S, _S, _S, _S, _S, _D],
-                              external) if r[0] == seq]
-    if len(rows) != 1:
-        return [*problems, f"{len(rows)} aip_invocation facts for block {seq}, expected 1"]
-    got = rows[0]
+    got, identity, kid = found
     request = case_input.get("request") or {}
     digest = "sha256:" + hashlib.sha256(rfc8785.dumps(request.get("arguments") or {})).hexdigest()
     for name, a, b in (("invoker", got[1], identity), ("kid", got[2], kid),
