@@ -2,7 +2,8 @@
 ``test_vectors.py`` (each mutant selected through ``MUTANT_UNDER_TEST``, every case run until
 one fails), and add the killed ones to ``rechecked.json``:
 
-    .venv/bin/python -m eval.mutation.recheck aip._identifiers. aip._scope. cases=identity/
+    .venv/bin/python -m eval.mutation.recheck aip._identifiers. aip._scope. cases=identity/ \
+        [out=AREA]
 
 Arguments are prefixes of mutant names taken from ``eval/results/mutation.json``'s survivors;
 ``cases=PREFIX`` limits the cases run (a mutant killed by a subset is killed; one that
@@ -21,7 +22,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
-RECHECKED = HERE / "rechecked.json"
 
 
 class _Timeout(Exception):
@@ -43,12 +43,15 @@ def main(argv: list[str]) -> int:
     tests.test_the_mutated_code_is_what_runs()
     clear = tests.clear_caches
     case_prefixes = tuple(a.removeprefix("cases=") for a in argv if a.startswith("cases="))
-    argv = [a for a in argv if not a.startswith("cases=")]
+    area = next((a.removeprefix("out=") for a in argv if a.startswith("out=")), "")
+    recorded = HERE / (f"rechecked_{area}.json" if area else "rechecked.json")
+    argv = [a for a in argv if not a.startswith(("cases=", "out="))]
     case_ids = [c for c in sorted(tests.CASES) if c.startswith(case_prefixes or ("",))]
     survivors = [s["mutant"] for s in json.loads((ROOT / "eval" / "results" /
                                                    "mutation.json").read_text())["survivors"]
                  if s["status"] == "survived" and s["mutant"].startswith(tuple(argv))]
-    data = json.loads(RECHECKED.read_text())
+    data = (json.loads(recorded.read_text(encoding="utf-8")) if recorded.exists()
+            else {"killed": []})
     killed = set(data["killed"])
     signal.signal(signal.SIGALRM, _alarm)
     for name in survivors:
@@ -74,7 +77,7 @@ def main(argv: list[str]) -> int:
         if verdict == "killed":
             killed.add(name)
     data["killed"] = sorted(killed)
-    RECHECKED.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    recorded.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
     return 0
 
 

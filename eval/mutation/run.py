@@ -32,8 +32,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 STAGE = ROOT / "build" / "mutation"
 RESULTS = ROOT / "eval" / "results"
-TRIAGE = Path(__file__).resolve().parent / "triage.json"
-RECHECKED = Path(__file__).resolve().parent / "rechecked.json"
+HERE = Path(__file__).resolve().parent
+# Triage and re-check records: ``triage.json`` / ``rechecked.json`` plus one
+# ``triage_<area>.json`` / ``rechecked_<area>.json`` per area, so that people triaging
+# different files never write the same record.
+TRIAGE_GLOB = "triage*.json"
+RECHECKED_GLOB = "rechecked*.json"
 FILES = ("_compact.py", "_proof.py", "_chained.py", "_chained_datalog.py", "_chained_wire.py",
          "_documents.py", "_identifiers.py", "_scope.py", "_replay.py", "_revocation.py",
          "_encoding.py", "_json.py", "_time.py")
@@ -110,8 +114,16 @@ def _changed_lines(text: str) -> str:
 def all_diffs(names: list[str]) -> dict[str, str]:
     """The changed lines of every mutant in ``names``, from mutmut in one process (``mutmut
     show`` costs seconds per call)."""
-    out = subprocess.run([sys.executable, "-c", _DIFFS], cwd=STAGE, env=_env(), check=True,
-                         input=json.dumps(names), capture_output=True, text=True).stdout
+    for attempt in range(5):  # a running mutmut may be rewriting a .meta file: read again
+        done = subprocess.run([sys.executable, "-c", _DIFFS], cwd=STAGE, env=_env(),
+                              check=False, input=json.dumps(names), capture_output=True,
+                              text=True)
+        if done.returncode == 0:
+            break
+        time.sleep(1 + attempt)
+    else:
+        raise SystemExit(f"cannot read mutant diffs from mutmut: {done.stderr[-300:]}")
+    out = done.stdout
     return {name: _changed_lines(text) for name, text in json.loads(out).items()}
 
 
@@ -127,8 +139,11 @@ _CODE = re.compile(r"aip_[a-z_]+")
 
 
 def _tokens(line: str) -> list[tuple[int, str]] | None:
-    # A line of a multi-line call may close a parenthesis it did not open: open it first.
-    line = "(" * max(line.count(")") - line.count("("), 0) + line
+    # A line of a multi-line call may close a parenthesis it did not open, or open one it
+    # does not close: balance it first (counts include brackets inside strings, which at
+    # worst makes the line untokenizable, and then no rule applies).
+    line = ("(" * max(line.count(")") - line.count("("), 0) + line
+            + ")" * max(line.count("(") - line.count(")"), 0))
     try:
         return [(t.type, t.string) for t in tokenize.generate_tokens(io.StringIO(line).readline)
                 if t.type not in (tokenize.NEWLINE, tokenize.NL, tokenize.INDENT,
@@ -175,9 +190,11 @@ def _file_of(name: str) -> str:
 
 
 def report(statuses: dict[str, str], files: list[str], seconds: float | None, jobs: int) -> None:
-    rules: dict[str, str] = json.loads(TRIAGE.read_text()) if TRIAGE.exists() else {}
-    if RECHECKED.exists():  # killed by vectors added after the main run
-        for name in json.loads(RECHECKED.read_text())["killed"]:
+    rules: dict[str, str] = {}
+    for path in sorted(HERE.glob(TRIAGE_GLOB)):
+        rules.update(json.loads(path.read_text(encoding="utf-8")))
+    for path in sorted(HERE.glob(RECHECKED_GLOB)):  # killed by vectors added after the run
+        for name in json.loads(path.read_text(encoding="utf-8"))["killed"]:
             if statuses.get(name) == "survived":
                 statuses[name] = "killed"
     todo = sorted(n for n, s in statuses.items() if s in ("survived", "no tests"))
