@@ -882,9 +882,11 @@ def _issue() -> dict[str, Any]:
            {"token": tok, "holder": HOLDER, "key": jwk(K_HOLDER, HOLDER), "audience": AUD,
             "operation": "tools/call", "tool": "search", "arguments": ARGS, "iat": NOW}, expected={})
     # Claims that would break AIP-PRF-003 are refused, never signed (AIP-PRF-016).
-    for change, why in [({"audience": ""}, "an empty audience"), ({"operation": ""}, "an empty operation"),
-                        ({"tool": ""}, "an empty tool"), ({"iat": -1}, "a negative iat"),
-                        ({"jti": "j" * 129}, "a jti of 129 characters")]:
+    refusals: list[tuple[dict[str, Any], str]] = [
+        ({"audience": ""}, "an empty audience"), ({"operation": ""}, "an empty operation"),
+        ({"tool": ""}, "an empty tool"), ({"iat": -1}, "a negative iat"),
+        ({"jti": "j" * 129}, "a jti of 129 characters")]
+    for change, why in refusals:
         vf.add(p, f"refuse {why}", ["ProveRefused"],
                {"token": tok, "holder": HOLDER, "key": jwk(K_HOLDER, HOLDER), "audience": AUD,
                 "operation": "tools/call", "tool": "search", "arguments": ARGS, "jti": "prf-0104", "iat": NOW,
