@@ -79,6 +79,13 @@ def test_web_issuer_token_is_verified_with_the_key_its_document_names() -> None:
     assert verifier().verify(token, now=NOW).kid == "key-1"
 
 
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), [1, float("-inf")]])
+def test_issuer_refuses_claims_json_cannot_carry(value: Any) -> None:
+    # An unknown claim that is NaN or infinite (json.loads reads 1e400 as inf) would make a
+    # payload every verifier rejects as malformed: refused with the code, never a ValueError.
+    assert code_of(lambda: encode_token(claims(note=value), ISSUER)) == "aip_token_malformed"
+
+
 def test_memoised_decoding_never_skips_the_time_checks() -> None:
     v = verifier()
     token = encode_token(claims(), ISSUER)

@@ -116,6 +116,8 @@ def check_created_proof(case_input: Mapping[str, Any], output: Mapping[str, Any]
     holder = case_input.get("holder")
     if "kid" in header and header["kid"] != key.get("kid", holder):
         problems.append(f"header kid is {header['kid']!r}")
+    if "kid" not in header and str(holder).startswith("aip:web:"):  # AIP-PRF-001
+        problems.append("header has no kid, required for an aip:web holder")
     token = str(case_input.get("token", ""))
     want: dict[str, Any] = {
         "iss": holder, "aud": case_input.get("audience"), "iat": case_input.get("iat"),
@@ -125,6 +127,11 @@ def check_created_proof(case_input: Mapping[str, Any], output: Mapping[str, Any]
     }
     if case_input.get("tool") is not None:
         want["tool"] = case_input["tool"]
+    if want["jti"] is None:  # no jti asked for: the holder picks a fresh one (AIP-PRF-013)
+        jti = claims.get("jti")
+        if not isinstance(jti, str) or not 1 <= len(jti) <= 128:
+            problems.append(f"claim jti is {jti!r}, not a string of 1..128 characters")
+        del want["jti"]
     for name, value in want.items():
         if claims.get(name) != value:
             problems.append(f"claim {name} is {claims.get(name)!r}, expected {value!r}")

@@ -208,7 +208,10 @@ def encode_token(claims: Mapping[str, Any], key: SigningKey) -> str:
         if key.kid != view.issuer:
             raise AIPError("aip_input_invalid", "an aip:key issuer's kid is its identifier")
     header = {"alg": "EdDSA", "typ": TOKEN_TYP, "kid": key.kid}
-    return jws_encode(header, dict(claims), key.private_key)
+    try:
+        return jws_encode(header, dict(claims), key.private_key)
+    except ValueError:  # NaN or Infinity in a claim the checks above do not read (AIP-TOK-003)
+        raise AIPError(_BAD, "the claims hold a number JSON cannot carry (NaN or Infinity)") from None
 
 
 def issue_token(

@@ -115,6 +115,17 @@ TOKEN_NOTES: dict[str, dict[str, Any]] = {
                "requirements": ["AIP-PRF-011"]},
     "Order": {"description": "When two steps would fail, the earlier step's code is reported.",
               "requirements": ["AIP-TOK-031"]},
+    "NumericDateRange": {"description": "A time claim is an integer from 0 to 2^53: both ends are in range.",
+                         "requirements": ["AIP-TOK-013"]},
+    "RequestMissing": {"description": "A proof presented without the request it binds cannot be checked.",
+                       "requirements": ["AIP-PRF-015"]},
+    "MaxAge": {"description": "The verifier's proof max_age at the ends of its range, 1 and 600 seconds.",
+               "requirements": ["AIP-PRF-010"]},
+    "ProofSkew": {"description": "A proof's freshness checks use the verifier's configured skew.",
+                  "requirements": ["AIP-PRF-010", "AIP-TIME-001"]},
+    "Draft01Key": {"description": "Without kid, the issuer's keys usable at the verification time (skew "
+                                  "included) are counted; exactly one must remain.",
+                   "requirements": ["AIP-TOK-030", "AIP-TIME-001", "AIP-DOC-014"]},
 }
 
 PROOF_NOTES: dict[str, dict[str, Any]] = {
@@ -164,7 +175,9 @@ ISSUE_NOTES: dict[str, dict[str, Any]] = {
                              "(checks_compact.check_created_proof).",
               "requirements": ["AIP-PRF-013"]},
     "ProveRefused": {"description": "A holder refuses to make a proof it could not make correctly.",
-                     "requirements": ["AIP-PRF-013", "AIP-PRF-014"]},
+                     "requirements": ["AIP-PRF-013", "AIP-PRF-014", "AIP-PRF-016"]},
+    "IssueKeyRefused": {"description": "An aip:key issuer refuses to sign with another key or another kid.",
+                        "requirements": ["AIP-TOK-033"]},
 }
 
 DIGEST_NOTES: dict[str, dict[str, Any]] = {
@@ -231,7 +244,8 @@ def _v(inputs: dict[str, Any]) -> dict[str, Any]:
 
 
 EXPECT_BASE = {"iss": ISS_WEB, "sub": HOLDER, "aud": [AUD], "scopes": ["tool:search", "tool:fs:*"],
-               "exp": NOW + 3540, "jti": "tok-0001", "max_depth": 0, "draft01": False}
+               "iat": NOW - 60, "nbf": NOW - 60, "exp": NOW + 3540, "jti": "tok-0001", "max_depth": 0,
+               "draft01": False}
 
 
 # --- tokens -----------------------------------------------------------------------------------
@@ -553,6 +567,32 @@ def _tokens() -> dict[str, Any]:
     bad("kid of 256 characters naming no key", ["Kid", "KeySelection"], token(kid="k" * 256),
         "aip_key_unknown")
     bad("kid of 257 characters", ["Kid"], token(kid="k" * 257), malformed)
+    # aud arrays of 1 and 16 members are in range (AIP-TOK-010), 17 are not.
+    ok("aud is an array of one member, this verifier", ["AudienceArray"], token(base_claims(aud=[AUD])),
+       {"aud": [AUD]})
+    sixteen = [f"https://s{i}.example/mcp" for i in range(15)] + [AUD]
+    ok("aud is an array of 16 members, the limit", ["AudienceArray"], token(base_claims(aud=sixteen)),
+       {"aud": sixteen})
+    bad("aud is an array of 17 members", ["AudienceArray", "ClaimType"],
+        token(base_claims(aud=["https://s16.example/mcp", *sixteen])), malformed)
+    # iss / sub that are a JSON array or object are not identifiers (AIP-TOK-009).
+    bad("iss is an array holding the issuer's identifier", ["ClaimType"],
+        token(base_claims(iss=[ISS_WEB])), malformed)
+    bad("sub is an object", ["ClaimType"], token(base_claims(sub={"id": HOLDER})), malformed)
+    # A token that is not a string is malformed, not missing (AIP-TOK-001).
+    bad("token is a JSON number, not a string", ["Encoding"], 42, malformed)
+    # NumericDate range 0..2^53 (AIP-TOK-013), both ends included: nbf 0 is accepted; exp exactly
+    # 2^53 passes V5 and fails only at V10 (iat in the future); 2^54 is out of range.
+    ok("nbf 0, the lowest NumericDate", ["NumericDateRange"], token(base_claims(nbf=0)), {"nbf": 0})
+    bad("exp exactly 2^53: in range, so the token fails later as not yet valid", ["NumericDateRange"],
+        token(base_claims(iat=2**53 - 3600, nbf=None, exp=2**53)), "aip_token_not_yet_valid")
+    bad("iat and exp 2^54: out of range", ["NumericDateRange", "ClaimType"],
+        token(base_claims(iat=2**54 - 3600, nbf=None, exp=2**54)), malformed)
+    # A proof without the request it binds (no operation) is an input error at V12 (AIP-PRF-015).
+    bad("a proof presented without a request to check it against", ["RequestMissing"], good,
+        "aip_input_invalid", proof=proof(good), require_proof=True)
+    bad("a proof presented without a request, proofs not required", ["RequestMissing", "Bearer"], good,
+        "aip_input_invalid", proof=proof(good))
 
     # skew 0 and the maximum skew 300
     t0 = vf.group("compact.verify", trust={**TRUST, "skew": 0})
@@ -569,7 +609,57 @@ def _tokens() -> dict[str, Any]:
            _v({"token": token(base_claims(iat=NOW - 3901, nbf=None, exp=NOW - 301))}), error="aip_token_expired")
     vf.add(t300, "skew 300: iat == now + 300 passes", ["SkewEdge"],
            _v({"token": token(base_claims(iat=NOW + 300, nbf=None, exp=NOW + 3600))}), expected={})
+    _verifier_settings(vf, t0, t300)
     return vf.build()
+
+
+def _verifier_settings(vf: VectorFile, t0: list[dict[str, Any]], t300: list[dict[str, Any]]) -> None:
+    """Cases on the verifier's own settings: the proof's skew and max_age, and the draft-01 key
+    choice under a skew (tokens.json; proofs here are plain fixtures)."""
+    from ._common import seeded_key
+    from ._compact_common import DOCUMENTS, _document, _key_entry
+
+    tok = token()
+
+    def bound(iat: int, **extra: Any) -> dict[str, Any]:
+        return _pv(tok, proof(tok, proof_claims(tok, iat=iat)), **extra)
+
+    # The proof's freshness uses the verifier's skew (AIP-PRF-010 with AIP-TIME-001).
+    vf.add(t0, "skew 0: proof iat == now + 1 fails", ["ProofSkew"], bound(NOW + 1), error="aip_proof_invalid")
+    vf.add(t0, "skew 0: proof iat == now - 300 passes", ["ProofSkew"], bound(NOW - 300), expected={})
+    vf.add(t300, "skew 300: proof iat == now + 300 passes", ["ProofSkew"], bound(NOW + 300), expected={})
+    vf.add(t300, "skew 300: proof iat == now - 600 passes", ["ProofSkew"], bound(NOW - 600), expected={})
+    # max_age at both ends of 1..600 (AIP-PRF-010), skew 60.
+    t = vf.group("compact.verify", trust=TRUST)
+    vf.add(t, "proof_max_age 1: iat at now - 61 passes", ["MaxAge"], bound(NOW - 61, proof_max_age=1),
+           expected={})
+    vf.add(t, "proof_max_age 1: iat at now - 62 fails", ["MaxAge"], bound(NOW - 62, proof_max_age=1),
+           error="aip_proof_invalid")
+    vf.add(t, "proof_max_age 600: iat at now - 660 passes", ["MaxAge"], bound(NOW - 660, proof_max_age=600),
+           expected={})
+    vf.add(t, "proof_max_age 600: iat at now - 661 fails", ["MaxAge"], bound(NOW - 661, proof_max_age=600),
+           error="aip_proof_invalid")
+    # Draft-01 key choice: a legacy issuer with key-1 and a key-0 that ended 30 s ago. Under
+    # skew 0 only key-1 is usable, so it is chosen; under skew 60 key-0 is still usable
+    # (AIP-DOC-014 with the skew), two keys remain and no key can be chosen (AIP-TOK-030).
+    legacy = "aip:web:legacy2.example.com/agents/old"
+    k_new, k_old = seeded_key("compact/legacy2-key-1"), seeded_key("compact/legacy2-key-0")
+    document = _document(legacy, [_key_entry("key-0", k_old, NOW - 60 * 86400, NOW - 30),
+                                   _key_entry("key-1", k_new)], ("key-1", k_new))
+    claims = {"iss": legacy, "sub": HOLDER, "scope": ["tool:search"], "max_depth": 0,
+              "iat": NOW - 60, "exp": NOW + 3540}
+    draft = craft({"alg": "EdDSA", "typ": "aip+jwt"}, claims, k_new)
+    for skew, verdict in [(0, None), (60, "aip_key_unknown")]:
+        group = vf.group("compact.verify", trust={"documents": {**DOCUMENTS, legacy: document},
+                                                  "trusted_issuers": [legacy], "skew": skew})
+        if verdict is None:
+            vf.add(group, f"skew {skew}: draft-01 token, the issuer's other key ended 30 s ago: one usable key",
+                   ["Draft01", "Draft01Key"], _v({"token": draft, "draft01": True}),
+                   expected={"iss": legacy, "draft01": True})
+        else:
+            vf.add(group, f"skew {skew}: draft-01 token, the issuer's other key ended 30 s ago but is usable "
+                          "within the skew: no key can be chosen", ["Draft01", "Draft01Key"],
+                   _v({"token": draft, "draft01": True}), error=verdict)
 
 
 # --- proofs -----------------------------------------------------------------------------------
@@ -758,6 +848,11 @@ def _issue() -> dict[str, Any]:
            {"claims": base_claims(aud=None), "key": jwk(K_ISS1, "key-1")}, error="aip_token_malformed")
     vf.add(t, "refuse a lifetime over 86400 s", ["IssueRefused"],
            {"claims": base_claims(exp=NOW + 90000), "key": jwk(K_ISS1, "key-1")}, error="aip_token_malformed")
+    # An aip:key issuer has one key and its kid is the identifier (AIP-TOK-033, AIP-TOK-006).
+    vf.add(t, "refuse to sign for an aip:key issuer with another key", ["IssueKeyRefused"],
+           {"claims": base_claims(iss=ISS_KEY), "key": jwk(K_ISS1, ISS_KEY)}, error="aip_input_invalid")
+    vf.add(t, "refuse to sign for an aip:key issuer with a kid other than its identifier", ["IssueKeyRefused"],
+           {"claims": base_claims(iss=ISS_KEY), "key": jwk(K_ISSK, "key-1")}, error="aip_input_invalid")
     p = vf.group("proof.create", trust=TRUST)
     tok = token()
     vf.add(p, "proof for tools/call search", ["Prove"],
@@ -781,6 +876,21 @@ def _issue() -> dict[str, Any]:
            {"token": tok, "holder": HOLDER, "key": jwk(K_HOLDER, HOLDER), "audience": AUD,
             "operation": "tools/call", "tool": "search", "arguments": {"n": 2**60}, "jti": "prf-0103", "iat": NOW},
            error="aip_input_invalid")
+    # Without an input jti the holder picks a fresh one itself (AIP-PRF-013); the check accepts
+    # any jti of 1..128 characters then.
+    vf.add(p, "proof without a jti given: the holder chooses one", ["Prove"],
+           {"token": tok, "holder": HOLDER, "key": jwk(K_HOLDER, HOLDER), "audience": AUD,
+            "operation": "tools/call", "tool": "search", "arguments": ARGS, "iat": NOW}, expected={})
+    # Claims that would break AIP-PRF-003 are refused, never signed (AIP-PRF-016).
+    refusals: list[tuple[dict[str, Any], str]] = [
+        ({"audience": ""}, "an empty audience"), ({"operation": ""}, "an empty operation"),
+        ({"tool": ""}, "an empty tool"), ({"iat": -1}, "a negative iat"),
+        ({"jti": "j" * 129}, "a jti of 129 characters")]
+    for change, why in refusals:
+        vf.add(p, f"refuse {why}", ["ProveRefused"],
+               {"token": tok, "holder": HOLDER, "key": jwk(K_HOLDER, HOLDER), "audience": AUD,
+                "operation": "tools/call", "tool": "search", "arguments": ARGS, "jti": "prf-0104", "iat": NOW,
+                **change}, error="aip_input_invalid")
     return vf.build()
 
 
