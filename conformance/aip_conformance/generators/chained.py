@@ -907,6 +907,8 @@ def _issuance_bounds(b: Builder, vf: VectorFile, check: dict[str, str]) -> None:
     vf.add(t, "a holder that is not an identifier", ["MintRefusal"],
            {**base, "holder": "agent-0"}, error="aip_input_invalid")
     vf.add(t, "only a prefix scope", ["MintInput"], {**base, "scopes": ["tool:fs:*"]})
+    vf.add(t, "scope *: the block's check grants any tool", ["MintInput"],
+           {**base, "scopes": ["*"]})
 
     t = vf.group("chained.delegate", trust=TRUST)
     depth0 = b64url(b.build(chain(0, invoke=False)))
