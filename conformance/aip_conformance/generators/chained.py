@@ -821,7 +821,7 @@ def _issuance(b: Builder) -> dict[str, Any]:
     vf.add(t, "aip:key issuer mints with a budget ceiling", ["Issuance"],
            {"key": _jwk("agent9", AGENT[9]), "holder": AGENT[0], "scopes": ["*"],
             "max_depth": 0, "expires": NOW + 600, "budget_ceiling": 500})
-    vf.add(t, "a scope outside the grammar", ["HonestRefusal"],
+    vf.add(t, "a scope outside the grammar", ["HonestRefusal", "MintRefusal"],
            {"key": _jwk("root", ROOT, "root-1"), "holder": AGENT[0], "scopes": ["bad scope!"]},
            error="aip_input_invalid")
     t = vf.group("chained.delegate", trust=TRUST)
@@ -837,11 +837,11 @@ def _issuance(b: Builder) -> dict[str, Any]:
     vf.add(t, "someone other than the holder", ["HonestRefusal", "DelegateRefusal"],
            {"token": depth1, "key": _jwk("agent3", AGENT[3]), "delegate": AGENT[2],
             "context": "hop 2", "check": check}, error="aip_chain_invalid")
-    vf.add(t, "widening to *", ["HonestRefusal"],
+    vf.add(t, "widening to *", ["HonestRefusal", "DelegateRefusal"],
            {"token": depth0, "key": _jwk("agent0", AGENT[0]), "delegate": AGENT[1],
             "context": "hop", "scopes": ["*"], "check": check},
            error="aip_attenuation_violation")
-    vf.add(t, "whitespace context", ["HonestRefusal"],
+    vf.add(t, "whitespace context", ["HonestRefusal", "DelegateRefusal"],
            {"token": depth0, "key": _jwk("agent0", AGENT[0]), "delegate": AGENT[1],
             "context": " \t ", "check": check}, error="aip_context_missing")
     t = vf.group("chained.invoke", trust=TRUST)
