@@ -77,3 +77,37 @@ def test_checks_catch_a_broken_issuer() -> None:
     group, test = cases["aip:web issuer mints for an aip:key holder"]
     assert checks_chained.check_output("chained.mint", {**test["input"], "holder": "aip:x"},
                                        {"token": test["input"].get("token", "AAAA")})
+
+
+def test_checks_probe_the_block_checks_and_defaults() -> None:
+    """A block 0 with the right fact but a check granting every tool, no expiry check, or a
+    budget ceiling the input did not ask for is caught (AIP-CHN-020, AIP-CHN-023,
+    AIP-CHN-080)."""
+    import datetime as dt
+
+    import biscuit_auth as ba
+
+    cases = {t["comment"]: t for _, _, t in CASES}
+    case_input = cases["aip:web issuer mints for an aip:key holder"]["input"]
+    private = ba.PrivateKey.from_bytes(chained.KEYS["root"].private_bytes_raw(),
+                                       ba.Algorithm.Ed25519)
+
+    def minted(checks: str, budget: int = -1) -> dict[str, str]:
+        builder = ba.BiscuitBuilder(
+            "aip_authority({i}, {k}, {h}, {s}, {m}, {e}, {b}, {p});",
+            {"i": chained.ROOT, "k": "root-1", "h": case_input["holder"],
+             "s": " ".join(case_input["scopes"]), "m": case_input["max_depth"],
+             "e": dt.datetime.fromtimestamp(case_input["expires"], tz=dt.UTC), "b": budget,
+             "p": ""})
+        if checks:
+            builder.add_code(checks, {"e": dt.datetime.fromtimestamp(case_input["expires"],
+                                                                      tz=dt.UTC)})
+        return {"token": chained.b64url(bytes(builder.build(private).to_bytes()))}
+
+    expiry = "check if time($t), $t <= {e};"
+    scopes = 'check if tool($t), {"tool:search"}.contains($t) or tool($t), $t.starts_with("tool:fs:");'
+    assert checks_chained.check_output("chained.mint", case_input, minted(scopes + expiry)) == []
+    for bad in (minted("check if tool($t);" + expiry), minted(scopes),
+                minted(scopes.replace('"tool:fs:"', '"tool:fs"') + expiry),
+                minted(scopes + expiry, budget=0)):
+        assert checks_chained.check_output("chained.mint", case_input, bad)

@@ -368,6 +368,8 @@ def chain_delegate(token: str, delegator: SigningKey, *, delegate: str, context:
     parent_scopes = chain.effective_scopes
     new_scopes = parent_scopes if scopes is None else check_scopes(
         list(scopes), code="aip_input_invalid", what="scopes")
+    if budget_ceiling is not None and budget_ceiling < 0:  # -1 would drop the ceiling
+        raise AIPError("aip_input_invalid", "budget_ceiling must be >= 0")
     if not scopes_within(new_scopes, parent_scopes):
         raise AIPError("aip_attenuation_violation", "scopes are wider than the holder's")
     parent_expires = chain.effective_expires

@@ -812,7 +812,7 @@ def _issuance(b: Builder) -> dict[str, Any]:
                                 "chained.delegate, chained.invoke).",
                                 "Valid answers are checked by aip_conformance.checks_chained; "
                                 "implementations ignore input.check."],
-                    {k: NOTES[k] for k in ("Issuance", "HonestRefusal")})
+                    {**{k: NOTES[k] for k in ("Issuance", "HonestRefusal")}, **_ISSUANCE_NOTES})
     check = {"root_public_key": b64url(public_raw(KEYS["root"]))}
     t = vf.group("chained.mint", trust=TRUST)
     vf.add(t, "aip:web issuer mints for an aip:key holder", ["Issuance"],
@@ -821,7 +821,7 @@ def _issuance(b: Builder) -> dict[str, Any]:
     vf.add(t, "aip:key issuer mints with a budget ceiling", ["Issuance"],
            {"key": _jwk("agent9", AGENT[9]), "holder": AGENT[0], "scopes": ["*"],
             "max_depth": 0, "expires": NOW + 600, "budget_ceiling": 500})
-    vf.add(t, "a scope outside the grammar", ["HonestRefusal"],
+    vf.add(t, "a scope outside the grammar", ["HonestRefusal", "MintRefusal"],
            {"key": _jwk("root", ROOT, "root-1"), "holder": AGENT[0], "scopes": ["bad scope!"]},
            error="aip_input_invalid")
     t = vf.group("chained.delegate", trust=TRUST)
@@ -834,14 +834,14 @@ def _issuance(b: Builder) -> dict[str, Any]:
     vf.add(t, "second hop keeps the scopes", ["Issuance"],
            {"token": depth1, "key": _jwk("agent1", AGENT[1]), "delegate": AGENT[2],
             "context": "hop 2", "check": check})
-    vf.add(t, "someone other than the holder", ["HonestRefusal"],
+    vf.add(t, "someone other than the holder", ["HonestRefusal", "DelegateRefusal"],
            {"token": depth1, "key": _jwk("agent3", AGENT[3]), "delegate": AGENT[2],
             "context": "hop 2", "check": check}, error="aip_chain_invalid")
-    vf.add(t, "widening to *", ["HonestRefusal"],
+    vf.add(t, "widening to *", ["HonestRefusal", "DelegateRefusal"],
            {"token": depth0, "key": _jwk("agent0", AGENT[0]), "delegate": AGENT[1],
             "context": "hop", "scopes": ["*"], "check": check},
            error="aip_attenuation_violation")
-    vf.add(t, "whitespace context", ["HonestRefusal"],
+    vf.add(t, "whitespace context", ["HonestRefusal", "DelegateRefusal"],
            {"token": depth0, "key": _jwk("agent0", AGENT[0]), "delegate": AGENT[1],
             "context": " \t ", "check": check}, error="aip_context_missing")
     t = vf.group("chained.invoke", trust=TRUST)
@@ -851,13 +851,112 @@ def _issuance(b: Builder) -> dict[str, Any]:
     vf.add(t, "holder of a depth-0 chain invokes with empty arguments", ["Issuance"],
            {"token": depth0, "key": _jwk("agent0", AGENT[0]), "request": request(arguments={}),
             "check": check})
-    vf.add(t, "not the last delegate", ["HonestRefusal"],
+    vf.add(t, "not the last delegate", ["HonestRefusal", "InvokeRefusal"],
            {"token": depth1, "key": _jwk("agent0", AGENT[0]), "request": request(),
             "check": check}, error="aip_chain_invalid")
-    vf.add(t, "tool outside the scopes", ["HonestRefusal"],
+    vf.add(t, "tool outside the scopes", ["HonestRefusal", "InvokeRefusal"],
            {"token": depth1, "key": _jwk("agent1", AGENT[1]), "request": request("delete"),
             "check": check}, error="aip_scope_insufficient")
+    _issuance_bounds(b, vf, check)
     return vf.build()
+
+
+# Notes of the cases _issuance_bounds adds (the honest issuer's refusals and defaults,
+# AIP-CHN-080..083).
+_ISSUANCE_NOTES: dict[str, dict[str, Any]] = {
+    "MintInput": {"description": "The issuer mints block 0 at the bounds of its values and "
+                  "writes -1 and \"\" for an absent budget ceiling and principal; its scope "
+                  "and expiry checks grant exactly the scopes until the expiry.",
+                  "requirements": ["AIP-CHN-080", "AIP-CHN-020", "AIP-CHN-023"]},
+    "MintRefusal": {"description": "The issuer refuses to mint block 0 from a value it "
+                    "cannot write.", "requirements": ["AIP-CHN-080"]},
+    "DelegateRefusal": {"description": "The holder's implementation refuses to append a "
+                        "delegation block that verifiers would reject.",
+                        "requirements": ["AIP-CHN-081"]},
+    "Inherited": {"description": "A delegation block made without scopes, expiry or budget "
+                  "ceiling carries the holder's; one made with them carries those.",
+                  "requirements": ["AIP-CHN-082", "AIP-CHN-022", "AIP-CHN-032"]},
+    "InvokeRefusal": {"description": "The last delegate's implementation refuses to append "
+                      "an invocation block that verifiers would reject.",
+                      "requirements": ["AIP-CHN-083"]},
+}
+
+
+def _issuance_bounds(b: Builder, vf: VectorFile, check: dict[str, str]) -> None:
+    """Issuer-side refusals and defaults at their boundaries, each pinning one decision of
+    the honest implementation (mutation triage of chain_mint / chain_delegate / chain_invoke
+    and of the block builders): a case per refusal code, and valid cases exactly at each
+    bound, whose tokens the suite checks term by term (checks_chained)."""
+    root = _jwk("root", ROOT, "root-1")
+    t = vf.group("chained.mint", trust=TRUST)
+    base = {"key": root, "holder": AGENT[0], "scopes": ["tool:search", "tool:fs:*"],
+            "max_depth": 3, "expires": NOW + HOUR}
+    vf.add(t, "max_depth 16, the largest allowed", ["MintInput"], {**base, "max_depth": 16})
+    vf.add(t, "max_depth 17 refused", ["MintRefusal"], {**base, "max_depth": 17},
+           error="aip_input_invalid")
+    vf.add(t, "max_depth -1 refused", ["MintRefusal"], {**base, "max_depth": -1},
+           error="aip_input_invalid")
+    vf.add(t, "budget ceiling 0, the smallest allowed", ["MintInput"],
+           {**base, "budget_ceiling": 0})
+    vf.add(t, "budget ceiling -1 refused (it would mean none)", ["MintRefusal"],
+           {**base, "budget_ceiling": -1}, error="aip_input_invalid")
+    vf.add(t, "a principal, written into block 0", ["MintInput"],
+           {**base, "principal": AGENT[5]})
+    vf.add(t, "a principal that is not an identifier", ["MintRefusal"],
+           {**base, "principal": "aip:nothing"}, error="aip_input_invalid")
+    vf.add(t, "a holder that is not an identifier", ["MintRefusal"],
+           {**base, "holder": "agent-0"}, error="aip_input_invalid")
+    vf.add(t, "only a prefix scope", ["MintInput"], {**base, "scopes": ["tool:fs:*"]})
+    vf.add(t, "scope *: the block's check grants any tool", ["MintInput"],
+           {**base, "scopes": ["*"]})
+
+    t = vf.group("chained.delegate", trust=TRUST)
+    depth0 = b64url(b.build(chain(0, invoke=False)))
+    invoked = b64url(b.build(chain(0)))
+    agent0, agent1 = _jwk("agent0", AGENT[0]), _jwk("agent1", AGENT[1])
+    hop0 = {"token": depth0, "key": agent0, "delegate": AGENT[1], "context": "hop 1",
+            "check": check}
+    vf.add(t, "after an invocation block", ["DelegateRefusal"], {**hop0, "token": invoked},
+           error="aip_chain_invalid")
+    vf.add(t, "a delegate that is not an identifier", ["DelegateRefusal"],
+           {**hop0, "delegate": "agent-1"}, error="aip_input_invalid")
+    vf.add(t, "scopes outside the grammar", ["DelegateRefusal"],
+           {**hop0, "scopes": ["bad scope!"]}, error="aip_input_invalid")
+    vf.add(t, "an expiry one second later than the holder's", ["DelegateRefusal"],
+           {**hop0, "expires": NOW + HOUR + 1}, error="aip_attenuation_violation")
+    vf.add(t, "an earlier expiry is written into the block", ["Inherited"],
+           {**hop0, "expires": NOW + 600})
+    vf.add(t, "a budget ceiling on a chain without one", ["Inherited"],
+           {**hop0, "budget_ceiling": 250})
+    vf.add(t, "a budget ceiling of -1 (it would drop the ceiling)", ["DelegateRefusal"],
+           {**hop0, "budget_ceiling": -1}, error="aip_input_invalid")
+    shallow1 = b64url(b.build([mint(max_depth=1)]))
+    vf.add(t, "the one hop max_depth 1 allows", ["DelegateRefusal", "Inherited"],
+           {**hop0, "token": shallow1})
+    full = b64url(b.build([mint(max_depth=1), hop(1, AGENT[0], AGENT[1])]))
+    hop1 = {"key": agent1, "delegate": AGENT[2], "context": "hop 2", "check": check}
+    vf.add(t, "a second hop beyond block 0's max_depth 1", ["DelegateRefusal"],
+           {**hop1, "token": full}, error="aip_depth_exceeded")
+    capped = b64url(b.build([mint(SHALLOW, max_depth=8), hop(1, AGENT[0], AGENT[1],
+                                                             root="shallow")]))
+    vf.add(t, "a second hop beyond the issuer document's max_depth 1", ["DelegateRefusal"],
+           {**hop1, "token": capped}, error="aip_depth_exceeded")
+    budget = b64url(b.build([mint(budget=500), hop(1, AGENT[0], AGENT[1], budget=300)]))
+    on_budget = {**hop1, "token": budget}
+    vf.add(t, "no budget ceiling given: the last hop's (300, not block 0's 500)", ["Inherited"],
+           on_budget)
+    vf.add(t, "a budget ceiling equal to the holder's", ["Inherited"],
+           {**on_budget, "budget_ceiling": 300})
+    vf.add(t, "a lower budget ceiling", ["Inherited"], {**on_budget, "budget_ceiling": 120})
+    vf.add(t, "a budget ceiling above the last hop's but below block 0's", ["DelegateRefusal"],
+           {**on_budget, "budget_ceiling": 400}, error="aip_budget_exceeded")
+    principal = b64url(b.build([mint(principal=AGENT[5])]))
+    vf.add(t, "a chain with a principal", ["Inherited"], {**hop0, "token": principal})
+
+    t = vf.group("chained.invoke", trust=TRUST)
+    vf.add(t, "after an invocation block", ["InvokeRefusal"],
+           {"token": invoked, "key": agent0, "request": request(), "check": check},
+           error="aip_chain_invalid")
 
 
 def generate() -> dict[str, dict[str, Any]]:
