@@ -58,6 +58,43 @@ testpaths = ["tests"]
 """
 
 
+def restage() -> dict[str, dict[str, str]]:
+    """Bring the staged copy up to date with ``reference/aip`` (and the test), keeping
+    mutmut's record: mutmut then regenerates and re-judges the mutants of every function whose
+    source changed, and keeps the verdicts of the others. Returns the function hashes of the
+    mutated files before the update, to tell which functions were re-judged."""
+    before = _function_hashes()
+    shutil.rmtree(STAGE / "src" / "aip")
+    shutil.copytree(ROOT / "reference" / "aip", STAGE / "src" / "aip",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(HERE / "test_vectors.py", STAGE / "tests" / "test_vectors.py")
+    return before
+
+
+def _function_hashes() -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    for meta in sorted((STAGE / "mutants" / "src" / "aip").glob("*.py.meta")):
+        data = json.loads(meta.read_text(encoding="utf-8"))
+        out[meta.name.removesuffix(".meta")] = dict(data.get("hash_by_function_name", {}))
+    return out
+
+
+def prune_rechecked(before: dict[str, dict[str, str]]) -> list[str]:
+    """Drop re-check records of functions mutmut re-judged after a restage: their mutants were
+    regenerated (numbers may now name other mutants) and judged against today's vectors."""
+    after = _function_hashes()
+    changed = {f"aip.{file.removesuffix('.py')}.{func}"
+               for file, hashes in after.items() for func, digest in hashes.items()
+               if before.get(file, {}).get(func) != digest}
+    for path in sorted(HERE.glob(RECHECKED_GLOB)):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        kept = [n for n in data["killed"] if n.split("__mutmut_")[0] not in changed]
+        if kept != data["killed"]:
+            data["killed"] = kept
+            path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    return sorted(changed)
+
+
 def prepare(files: list[str]) -> None:
     if STAGE.exists():
         shutil.rmtree(STAGE)
@@ -178,7 +215,14 @@ def auto_triage(mutant_diff: str) -> str | None:
     if any(_CODE.search(a[1]) and _CODE.fullmatch(a[1].strip("\"'f")) for a, _ in changed_pairs):
         return None
     text = minus[0].strip()
-    if "AIPError(" in text or text.startswith(('"', "f\"")):
+    # A continuation line of a message is string literals only (with the call's closing
+    # punctuation); a line that merely starts with a string (a dict entry, ``"x".join(...)``)
+    # is code.
+    body = before[:-2] if before[-2:] == [(tokenize.NAME, "from"), (tokenize.NAME, "None")] \
+        else before
+    continuation = any(kind == tokenize.STRING for kind, _ in body) and all(
+        kind == tokenize.STRING or (kind == tokenize.OP and tok in "(),") for kind, tok in body)
+    if "AIPError(" in text or continuation:
         return ("equivalent (message text): only the wording of an error message changes; "
                 "implementations are compared on error codes, never messages (AIP-ERR-002)")
     return None
@@ -257,14 +301,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report-only", action="store_true",
                         help="rewrite the results from the last run in build/mutation")
     parser.add_argument("--resume", action="store_true",
-                        help="continue the last run in build/mutation (mutmut keeps results)")
+                        help="continue the last run in build/mutation with today's reference "
+                             "(mutmut keeps the verdicts of unchanged functions)")
     args = parser.parse_args(argv)
     files = args.files.split(",") if args.files else list(FILES)
     seconds = None
     if not args.report_only:
-        if not (args.resume and STAGE.exists()):
+        before = None
+        if args.resume and STAGE.exists():
+            before = restage()
+        else:
             prepare(files)
         seconds = run(args.jobs)
+        if before is not None:
+            changed = prune_rechecked(before)
+            print(f"re-judged the mutants of {len(changed)} changed functions", file=sys.stderr)
     report(collect(), files, seconds, args.jobs)
     return 0
 
