@@ -157,6 +157,20 @@ def test_probe_http_passes_against_the_middleware(url: str, tmp_path: Path) -> N
                                    issuer=load_identity(key_file), audience=SERVER.identity,
                                    body=b'{"q": "probe"}'))
     assert [(r.case.flags[0], r.reason) for r in result.records if r.outcome != "passed"] == []
+    assert result.ok
+    # This server has no signing key: it sends no records, and the probe checks only records
+    # that are sent (AIP-HTTP-051 is a SHOULD) ...
+    reasons = {r.case.flags[0]: r.reason for r in result.records}
+    for name in ("completion-compact", "completion-chained"):
+        assert reasons[name] == ("no completion record was sent (the AIP-Completion header); "
+                                 "nothing to check")
+    # ... unless told to require them.
+    strict = run_probe(ProbeConfig(profile="http", url=url + "/v1/search",
+                                   issuer=load_identity(key_file), audience=SERVER.identity,
+                                   body=b'{"q": "probe"}', require_completion=True))
+    assert {r.case.flags[0] for r in strict.records if r.outcome != "passed"} == \
+        {"completion-compact", "completion-chained"}
+    assert not strict.ok
 
 
 
@@ -441,3 +455,65 @@ def test_probe_http_checks_the_records_of_the_signed_middleware(signed_url: str,
     assert [(r.case.flags[0], r.reason) for r in result.records if r.outcome != "passed"] == []
     assert {"completion-compact", "completion-chained"} <= {r.case.flags[0]
                                                             for r in result.records}
+
+
+class _Broken:
+    """An ASGI wrapper outside the signing middleware that breaks one completion rule."""
+
+    def __init__(self, app: Any, how: str) -> None:
+        self.app, self.how = app, how
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        async def wrapped(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message["headers"] if k != b"content-length"]
+                if self.how == "record-on-errors" and message["status"] >= 400:
+                    headers.append((b"aip-completion", b"receipt=a.b.c"))
+                if self.how == "repeat-header":
+                    headers += [(k, v) for k, v in headers if k == b"aip-completion"]
+                message = {**message, "headers": headers}
+            elif message["type"] == "http.response.body" and self.how == "tamper-body":
+                message = {**message, "body": message.get("body", b"") + b" "}
+            await send(message)
+
+        await self.app(scope, receive, wrapped)
+
+
+@pytest.mark.parametrize(("how", "caught"), [
+    ("tamper-body", {"completion-compact", "completion-chained"}),
+    ("repeat-header", {"completion-compact", "completion-chained"}),
+    ("record-on-errors", None),
+])
+def test_probe_http_catches_broken_completion_records(how: str, caught: set[str] | None,
+                                                      tmp_path: Path) -> None:
+    app = Starlette(routes=[Route("/v1/search", search, methods=["POST"])])
+    verifier = verifier_for(ISSUER.identity, SERVER.identity, signing_key=SERVER)
+    key_file = tmp_path / "issuer.json"
+    key_file.write_text(dumps_key(ISSUER))
+    with LoopbackServer(_Broken(AIPMiddleware(app, verifier=verifier), how)) as base:
+        result = run_probe(ProbeConfig(profile="http", url=base + "/v1/search",
+                                       issuer=load_identity(key_file), audience=SERVER.identity))
+    failed = {r.case.flags[0]: r.reason for r in result.records if r.outcome != "passed"}
+    refused = {r.case.flags[0] for r in result.records if r.case.error is not None}
+    assert set(failed) == (refused if caught is None else caught)
+    if how == "tamper-body":
+        assert all("result_hash" in reason for reason in failed.values()), failed
+    elif how == "repeat-header":
+        assert set(failed.values()) == {"the response repeats the AIP-Completion header"}
+    else:
+        assert all(reason == "an AIP failure carries an AIP-Completion header"
+                   for reason in failed.values()), failed
+
+
+def test_probe_cli_require_completion(url: str, signed_url: str, tmp_path: Path,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    from aip_conformance.cli import main
+    key_file = tmp_path / "issuer.json"
+    key_file.write_text(dumps_key(ISSUER))
+    common = ["--issuer-key", str(key_file), "--audience", SERVER.identity,
+              "--require-completion", "--mode", "compact", "--report", str(tmp_path / "r")]
+    assert main(["probe", "http", signed_url + "/v1/search", *common]) == 0
+    assert "result: PASS" in capsys.readouterr().out
+    assert main(["probe", "http", url + "/v1/search", *common]) == 1
+    out = capsys.readouterr().out
+    assert "result: FAIL" in out and "completion-compact" in out
