@@ -30,7 +30,16 @@ from aip._compact import issue_token
 from aip._completion_wire import result_digest_http
 from aip._keys import dumps_key
 from aip._proof import token_hash
-from aip.bindings import CallSigner, ChainedSigner, CompactSigner, current_call, report_completion
+from aip._replay import MemoryReplayCache
+from aip.bindings import (
+    BindingVerifier,
+    CallSigner,
+    ChainedSigner,
+    CompactSigner,
+    VerifiedCall,
+    current_call,
+    report_completion,
+)
 from aip.bindings._serve import LoopbackServer
 from aip.bindings.http import (
     MAX_COMPLETION_HEADER_BYTES,
@@ -517,3 +526,20 @@ def test_probe_cli_require_completion(url: str, signed_url: str, tmp_path: Path,
     assert main(["probe", "http", url + "/v1/search", *common]) == 1
     out = capsys.readouterr().out
     assert "result: FAIL" in out and "completion-compact" in out
+
+
+def test_a_record_over_the_header_bound_is_not_sent() -> None:
+    # AIP-HTTP-057: a verifier whose records come out longer than 24576 octets (a stand-in for
+    # a very long chain) sends the response without the header rather than a header no
+    # intermediary is bound to carry.
+    class Oversized(BindingVerifier):
+        def complete(self, call: VerifiedCall, **kwargs: Any) -> dict[str, str]:
+            return {"token": "A" * MAX_COMPLETION_HEADER_BYTES}
+
+    verifier = Oversized(_trust(), signing_key=SERVER,
+                         replay_cache=MemoryReplayCache(trusted_since=0))
+    app = Starlette(routes=[Route("/v1/search", search, methods=["POST"])])
+    with LoopbackServer(AIPMiddleware(app, verifier=verifier)) as base:
+        _, r = _call(base, "POST", "/v1/search", json={"q": 1})
+    assert r.status_code == 200 and r.json()["echo"] == {"q": 1}
+    assert "aip-completion" not in r.headers

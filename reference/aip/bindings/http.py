@@ -178,16 +178,17 @@ class AIPMiddleware:
         can be made: the response then goes out without one (AIP-HTTP-055, AIP-HTTP-056)."""
         try:
             digest = result_digest_http(status, content_type, body)
-        except AIPError as exc:
-            _log.warning("no completion record for invocation %s: %s", call.jti, exc.code)
+            mapped = http_completion_status(status, report.status)
+            record = sign_completion(self.verifier, call, status=mapped, result_hash=digest,
+                                     report=dataclasses.replace(report, status=mapped),
+                                     elapsed_ms=elapsed_ms)
+            value = completion_header_value(record) if record is not None else None
+        except Exception as exc:  # the handler has run: its response goes out, without a record
+            _log.warning("no completion record for invocation %s: %s", call.jti,
+                         safe_error(exc).code)
             return None
-        mapped = http_completion_status(status, report.status)
-        record = sign_completion(self.verifier, call, status=mapped, result_hash=digest,
-                                 report=dataclasses.replace(report, status=mapped),
-                                 elapsed_ms=elapsed_ms)
-        if record is None:
+        if value is None:
             return None
-        value = completion_header_value(record)
         if len(value) > MAX_COMPLETION_HEADER_BYTES:
             _log.warning("no completion record for invocation %s: the record is over %d "
                          "octets", call.jti, MAX_COMPLETION_HEADER_BYTES)
