@@ -543,3 +543,14 @@ def test_a_record_over_the_header_bound_is_not_sent() -> None:
         _, r = _call(base, "POST", "/v1/search", json={"q": 1})
     assert r.status_code == 200 and r.json()["echo"] == {"q": 1}
     assert "aip-completion" not in r.headers
+
+
+def test_the_spec_example_digest_is_right() -> None:
+    # spec/bindings.md, "The completion header": the example response's result_hash.
+    text = (Path(__file__).resolve().parents[1] / "spec" / "bindings.md").read_text()
+    example = text[text.index("### The completion header"):text.index("## MCP")]
+    body = b'{"hotels": 3}'
+    assert f"Content-Length: {len(body)}\nAIP-Completion: receipt=" in example
+    assert '`{"body":"eyJob3RlbHMiOiAzfQ","content_type":"application/json","status":200}`' \
+        in example
+    assert result_digest_http(200, "application/json", body) in example
