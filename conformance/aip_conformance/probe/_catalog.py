@@ -30,8 +30,10 @@ PROFILE_REQUIREMENTS: dict[str, dict[str, tuple[str, ...]]] = {
         "alt-header": ("AIP-HTTP-002",),
         "conflict": ("AIP-HTTP-003",),
         "missing": ("AIP-HTTP-006",),
-        "errors": ("AIP-HTTP-007", "AIP-HTTP-008", "AIP-HTTP-010"),
+        "errors": ("AIP-HTTP-007", "AIP-HTTP-008", "AIP-HTTP-010", "AIP-HTTP-058"),
         "bind": ("AIP-HTTP-020", "AIP-HTTP-021", "AIP-HTTP-022"),
+        "complete": ("AIP-HTTP-050", "AIP-HTTP-051", "AIP-HTTP-052", "AIP-HTTP-053",
+                     "AIP-HTTP-054", "AIP-HTTP-057", "AIP-CMP-030", "AIP-CMP-033"),
     },
     "mcp": {
         "carry": ("AIP-MCP-001",),
@@ -147,12 +149,12 @@ PROBE_CASES: tuple[ProbeCase, ...] = (
               "a valid compact call's result carries the executor's completion receipt, signed "
               "by the audience's key and bound to the token, the proof and the result",
               ("AIP-CMP-002", "AIP-CMP-040", "AIP-CMP-042", "AIP-CMP-043", "AIP-CMP-046"),
-              ("carry", "complete"), ("mcp", "a2a")),
+              ("carry", "complete"), ("http", "mcp", "a2a")),
     ProbeCase("completion-chained", "chained", None,
               "a valid chained call's result carries the chain as sent, completed by a block "
               "signed by the audience's key and bound to the invocation and the result",
               ("AIP-CMP-001", "AIP-CMP-002", "AIP-CMP-003", "AIP-CMP-007", "AIP-CMP-017",
-               "AIP-AUD-001"), ("carry", "complete"), ("mcp", "a2a")),
+               "AIP-AUD-001"), ("carry", "complete"), ("http", "mcp", "a2a")),
 )
 
 

@@ -34,6 +34,9 @@ def add_parser(sub: Any) -> None:
                        help="token modes to probe (repeatable; default: both)")
     probe.add_argument("--report", type=Path, default=Path("reports"), metavar="DIR",
                        help="folder for report.json and junit.xml (default: reports/)")
+    probe.add_argument("--require-completion", action="store_true",
+                       help="http only: fail a valid call whose response carries no "
+                            "AIP-Completion record (default: check records only when sent)")
     probe.add_argument("--timeout", type=float, default=10.0, metavar="S",
                        help="seconds to wait for each response (default: 10)")
 
@@ -45,7 +48,8 @@ def cmd_probe(args: argparse.Namespace) -> int:
         profile=args.profile, url=args.url, issuer=load_identity(args.issuer_key),
         audience=args.audience, tool=args.tool, arguments=load_arguments(args.arguments, None),
         method=args.method, body=args.body.encode("utf-8"),
-        modes=tuple(args.mode or ("compact", "chained")), timeout=args.timeout)
+        modes=tuple(args.mode or ("compact", "chained")), timeout=args.timeout,
+        require_completion=args.require_completion)
     result = run_probe(config)
     print(format_summary(result))
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import secrets
 import time
 import uuid
@@ -31,6 +32,9 @@ __all__ = ["A2A_EXTENSION_URI", "MCP_EXTENSION_ID", "ProbeConfig", "run_probe"]
 MCP_EXTENSION_ID = "dev.aip/identity"
 A2A_EXTENSION_URI = "https://aip.dev/ext/identity/v1"
 MAX_RESPONSE_BYTES = 1024 * 1024
+HTTP_COMPLETION_HEADER = "aip-completion"
+MAX_COMPLETION_HEADER_BYTES = 24576  # AIP-HTTP-057
+_HTTP_RECORD_VALUE = re.compile(r"[A-Za-z0-9_.-]+")
 OTHER_AUDIENCE = "aip:web:probe.invalid/another-audience"
 OTHER_TOOL = "aip-probe-other-tool"
 # A reference no server can list or fetch (.invalid never resolves, RFC 6761).
@@ -52,6 +56,9 @@ class ProbeConfig:
     text: str = "hello from the AIP probe"  # A2A message text
     modes: Sequence[str] = ("compact", "chained")
     timeout: float = 10.0
+    # HTTP: a valid call without an AIP-Completion header fails (AIP-HTTP-051 is a SHOULD, so
+    # by default a server that sends no record passes and only records that are sent are checked)
+    require_completion: bool = False
 
 
 @dataclass
@@ -59,6 +66,12 @@ class Reply:
     status: int
     headers: Mapping[str, str]
     body: Any  # decoded JSON, or None
+    raw: bytes = b""  # the body as received, content coding removed (HTTP)
+    completion_headers: tuple[str, ...] = ()  # every AIP-Completion value (HTTP)
+
+
+class BadRecord(Exception):
+    """A completion record the probe cannot even read (scored as a failure, not an error)."""
 
 
 def _registry() -> dict[str, tuple[int, int]]:
@@ -76,6 +89,7 @@ class Target(Protocol):
     profile: str
     audience: str
     tool: str
+    record_optional: bool
 
     def operation(self) -> str: ...
     def arguments(self, tampered: bool) -> dict[str, Any]: ...
@@ -112,6 +126,7 @@ def _json_or_sse(data: bytes, content_type: str, want_id: Any) -> Any:
 
 class _Base:
     profile = ""
+    record_optional = False  # whether a valid call may come back without a completion record
 
     def __init__(self, config: ProbeConfig, client: httpx.Client) -> None:
         self.config = config
@@ -142,6 +157,7 @@ class HttpTarget(_Base):
         self.path = parts.path or "/"
         self.query = parts.query
         self.tool = config.tool or self.path.lstrip("/")
+        self.record_optional = not config.require_completion
         if not self.audience:
             raise ConformanceError("probe http needs --audience (the server's AIP identifier)")
 
@@ -177,7 +193,28 @@ class HttpTarget(_Base):
             except ValueError:
                 decoded = None
             return Reply(response.status_code,
-                         {k.lower(): v for k, v in response.headers.items()}, decoded)
+                         {k.lower(): v for k, v in response.headers.items()}, decoded, data,
+                         tuple(response.headers.get_list(HTTP_COMPLETION_HEADER)))
+
+    def completion(self, reply: Reply) -> tuple[Any, str, str]:
+        # AIP-HTTP-050..053, AIP-HTTP-057 / AIP-CMP-033: one AIP-Completion header,
+        # receipt=<JWS> or token=<chain>, over the status, Content-Type and body as received.
+        where = "the AIP-Completion header"
+        value = {"status": reply.status, "content_type": reply.headers.get("content-type", ""),
+                 "body": b64url(reply.raw)}
+        digest = craft.token_digest_bytes(jcs(value))
+        if not reply.completion_headers:
+            return None, digest, where
+        if len(reply.completion_headers) > 1:
+            raise BadRecord("the response repeats the AIP-Completion header")
+        raw = reply.completion_headers[0]
+        if len(raw.encode("utf-8", "replace")) > MAX_COMPLETION_HEADER_BYTES:
+            raise BadRecord(f"AIP-Completion is over {MAX_COMPLETION_HEADER_BYTES} octets")
+        member, sep, text = raw.strip(" \t").partition("=")
+        if not sep or member not in ("receipt", "token") or \
+                not _HTTP_RECORD_VALUE.fullmatch(text):
+            raise BadRecord("AIP-Completion is not receipt=<receipt> or token=<completed chain>")
+        return {member: text}, digest, where
 
     def outcome(self, reply: Reply) -> tuple[bool, str | None, int | None]:
         if 200 <= reply.status < 300:
@@ -496,8 +533,13 @@ def _check_completion(target: Target, issuer: craft.Identity, attempt: Attempt,
                       reply: Reply) -> tuple[Outcome, str]:
     """The completion record of a successful call: present where the binding puts it, made by
     the audience (the executor) over the result received, completing exactly this call."""
-    record, digest, where = target.completion(reply)
+    try:
+        record, digest, where = target.completion(reply)
+    except BadRecord as exc:
+        return "failed", str(exc)
     if record is None:
+        if target.record_optional:
+            return "passed", f"no completion record was sent ({where}); nothing to check"
         return "failed", f"the result carries no completion record ({where})"
     executor_key = craft.public_key_of(target.audience)
     if executor_key is None:
@@ -552,6 +594,8 @@ def _score(target: Target, case: ProbeCase, replies: list[Reply],
         problems.append(f"JSON-RPC code {rpc}, expected {jsonrpc}")
     if status in (401, 403) and not reply.headers.get("www-authenticate", "").startswith("AIP"):
         problems.append("no WWW-Authenticate: AIP challenge")
+    if target.profile == "http" and HTTP_COMPLETION_HEADER in reply.headers:
+        problems.append("an AIP failure carries an AIP-Completion header")  # AIP-HTTP-058
     if problems:
         return "failed", "; ".join(problems), got
     return "passed", "", got

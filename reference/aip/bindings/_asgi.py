@@ -9,7 +9,7 @@ from typing import Any
 from .._errors import AIPError
 from ._core import VerifiedCall, challenge, error_body, jsonrpc_error
 
-__all__ = ["ASGIApp", "Receive", "Scope", "Send", "read_body", "replay_receive", "send_error",
+__all__ = ["ASGIApp", "Message", "Receive", "Scope", "Send", "read_body", "replay_receive", "send_error",
            "send_json", "store_call"]
 
 Scope = MutableMapping[str, Any]
