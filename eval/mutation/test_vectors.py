@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,13 @@ from aip_conformance._harness import Answer
 from aip_conformance._runner import score
 from aip_conformance._schemas import schema_errors
 from aip_conformance._vectors import iter_cases, load_all_vectors
+
+# Run under a local time zone that is neither UTC nor a whole number of hours away from it
+# (UTC-03:30), so that code leaning on the process's local zone (a naive datetime where the
+# wire says UTC) computes wrong times and fails the time-boundary vectors instead of passing
+# only because the machine happens to be on UTC (_time.parse_time mutant #10).
+os.environ["TZ"] = "America/St_Johns"
+time.tzset()
 
 ROOT = Path(os.environ.get("AIP_REPO_ROOT", Path(__file__).resolve().parents[2]))
 CASES = {case.id: case for case in iter_cases(load_all_vectors(ROOT))}

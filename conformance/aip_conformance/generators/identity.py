@@ -192,6 +192,7 @@ def _identifiers() -> dict[str, Any]:
     bad("aip:key with algorithm x25519", ["KeyAlgorithm"], "aip:key:x25519:" + kid1.rsplit(":", 1)[1])
     bad("aip:key without an algorithm (draft-01 examples had one)", ["KeyAlgorithm"],
         "aip:key:" + kid1.rsplit(":", 1)[1])
+    _identifiers_from_mutants(vf, t)
     return vf.build()
 
 
@@ -412,7 +413,134 @@ def _documents() -> dict[str, Any]:
                   payload=json.dumps({k: v for k, v in _document(name="Agent \u00e9", extensions={"n": 1e2}).items()},
                                      sort_keys=True).encode())
     bad("signed over sorted json.dumps as draft-01's SDK did", ["Draft01Canonicalization"], _text(draft))
+    _documents_from_mutants(vf, t)
     return vf.build()
+
+
+# --- cases from mutation survivors (issue 7 item 4) ----------------------------------------
+# Each case below pins a behaviour that a surviving mutant of aip._documents, aip._encoding or
+# aip._time got wrong; the comment names the mutants (eval/results/mutation.json).
+
+DOC_NOTES.update({
+    "KeyEntries": {"description": "Each key entry is an object with an id of 1..64 characters of [A-Za-z0-9._-], a non-empty string type and a string public_key_multibase.", "requirements": ["AIP-DOC-004", "AIP-DOC-017"]},
+    "HeaderLimit": {"description": "The decoded document_signature header is at most 1,024 bytes.", "requirements": ["AIP-DOC-016", "AIP-JSON-005"]},
+    "ConfiguredSkew": {"description": "A configured skew other than the default applies to the signing key's window and to key selection.", "requirements": ["AIP-TIME-001", "AIP-TIME-002", "AIP-TIME-004", "AIP-TIME-005", "AIP-DOC-011", "AIP-DOC-014"]},
+    "NoCanonicalForm": {"description": "A document without an RFC 8785 form (an integer beyond 2^53 - 1) has no signing input, so its signature cannot verify.", "requirements": ["AIP-DOC-010", "AIP-DOC-011"]},
+    "NameLength": {"description": "name is at most 256 characters.", "requirements": ["AIP-DOC-018"]},
+})
+
+
+def _documents_from_mutants(vf: VectorFile, t: list[dict[str, Any]]) -> None:
+    def ok(comment: str, flags: list[str], doc: dict[str, Any], expected: dict[str, Any], **inp: Any) -> None:
+        vf.add(t, comment, flags, {"document": _text(doc), "identifier": WEB, **inp}, expected=expected)
+
+    def bad(comment: str, flags: list[str], doc: dict[str, Any] | str, error: str = "aip_document_invalid",
+            **inp: Any) -> None:
+        text = doc if isinstance(doc, str) else _text(doc)
+        vf.add(t, comment, flags, {"document": text, "identifier": WEB, **inp}, error=error)
+
+    def signed(**extra: Any) -> dict[str, Any]:
+        return _sign(_document(**extra), "key-1", K1)
+
+    def with_keys(*entries: dict[str, Any] | Any) -> dict[str, Any]:
+        return _sign(_document(keys=[_key_entry("key-1", K1), *entries]), "key-1", K1)
+
+    # public_keys itself (_parse_keys #5: `or` lets a non-list through to len/assert; #8: 32 keys)
+    bad("public_keys missing", ["Keys"],
+        _sign({k: v for k, v in _document().items() if k != "public_keys"}, "key-1", K1))
+    bad("public_keys is a string, not an array", ["Keys"], signed(public_keys="key-1"))
+    many = [_key_entry(f"k{i}", seeded_key(f"identity/many-{i}")) for i in range(31)]
+    ok("exactly 32 keys", ["Keys"], with_keys(*many), {"keys": ["key-1", *[f"k{i}" for i in range(31)]]})
+    extra = _key_entry("k31", seeded_key("identity/many-31"))
+    bad("33 keys", ["Keys"], with_keys(*many, extra))
+    # each entry (_parse_keys #14, #22, #25..#30, #44, #47, #49, #55)
+    bad("a key entry that is a string, not an object", ["KeyEntries"], with_keys("key-2"))
+    bad("key id empty", ["KeyEntries"], with_keys(_key_entry("", K2)))
+    bad("key id of 65 characters", ["KeyEntries"], with_keys(_key_entry("k" * 65, K2)))
+    bad("key id with a space", ["KeyEntries"], with_keys(_key_entry("key 2", K2)))
+    bad("key id with a slash", ["KeyEntries"], with_keys(_key_entry("key/2", K2)))
+    bad("key id a number", ["KeyEntries"], with_keys({**_key_entry("key-2", K2), "id": 2}))
+    one = _sign(_document(keys=[_key_entry("k", K1)]), "k", K1)
+    ok("key id of 1 character, signing", ["KeyEntries"], one, {"keys": ["k"], "signed_by": "k"})
+    long_id = "K-._" + "a1" * 30
+    longest = _sign(_document(keys=[_key_entry(long_id, K1)]), long_id, K1)
+    ok("key id of 64 characters using upper case, digits, '.', '_' and '-', signing", ["KeyEntries"],
+       longest, {"keys": [long_id], "signed_by": long_id})
+    bad("key type empty", ["KeyEntries"], with_keys({**_key_entry("key-2", K2), "type": ""}))
+    bad("key type a number", ["KeyEntries"], with_keys({**_key_entry("key-2", K2), "type": 25519}))
+    bad("public_key_multibase a number", ["KeyEntries"],
+        with_keys({**_key_entry("key-2", K2), "type": "ML-DSA-65", "public_key_multibase": 7}))
+    bad("public_key_multibase missing", ["KeyEntries"],
+        with_keys({k: v for k, v in _key_entry("key-2", K2).items() if k != "public_key_multibase"}))
+    # key times (_parse_keys #86: valid_until's code; #97: equal times; _time.parse_time #18..#21)
+    bad("valid_until is a date without a time", ["Times"],
+        with_keys({**_key_entry("key-2", K2), "valid_until": "2026-06-01"}))
+    same = rfc3339(NOW - DAY)
+    bad("valid_until equal to valid_from (must be later)", ["Times"],
+        with_keys({**_key_entry("key-2", K2), "valid_from": same, "valid_until": same}))
+    bad("valid_from 30 February, not a real calendar time", ["Times"],
+        with_keys({**_key_entry("key-2", K2), "valid_from": "2026-02-30T00:00:00Z"}))
+    bad("valid_from at second 60", ["Times"],
+        with_keys({**_key_entry("key-2", K2), "valid_from": "2025-12-31T23:59:60Z"}))
+    # other members (verify_document #81, #100, #112..#117)
+    bad("delegation is a number, not an object", ["OptionalMembers"], signed(delegation=3))
+    ok("max_depth 16", ["MaxDepth"], signed(delegation={"max_depth": 16}), {"max_depth": 16})
+    ok("name of exactly 256 characters", ["NameLength"], signed(name="n" * 256), {"signed_by": "key-1"})
+    bad("name of 257 characters", ["NameLength"], signed(name="n" * 257))
+    bad("protocols is a string, not an object", ["OptionalMembers"], signed(protocols="mcp"))
+    bad("revocation is an array, not an object", ["OptionalMembers"], signed(revocation=["x"]))
+    # the signature's header and bytes (_verify_self_signature #29, #39, #48, #50, #134;
+    # _encoding.b64url_decode #14, #15, #17)
+    base = signed()
+    h, _, s = base["document_signature"].split(".")
+
+    def jws(value: str) -> dict[str, Any]:
+        return {**base, "document_signature": value}
+
+    bad("signature header not base64url (padding)", ["Base64url"], jws(f"{h}=..{s}"))
+    bad("signature header base64url but not JSON", ["SignatureHeader"], jws(f"{b64url(b'{alg')}..{s}"))
+    bad("signature header a JSON array", ["SignatureHeader"], jws(f"{b64url(b'[1]')}..{s}"))
+    bad("signature of no bytes", ["SignatureInvalid"], jws(f"{h}.."))
+    bad("signature of 63 bytes", ["SignatureInvalid"], jws(f"{h}..{b64url(_b64decode_url(s)[:63])}"))
+    bad("signature of 85 characters (length 1 modulo 4)", ["Base64url"], jws(f"{h}..{s[:85]}"))
+    core = compact_json({"alg": "EdDSA", "kid": "key-1", "typ": "aip-document+jws"})
+    at_limit = b64url((core + " " * (1024 - len(core))).encode())
+    ok("signature header of exactly 1024 bytes (padded with JSON whitespace)", ["HeaderLimit"],
+       _sign(_document(), "key-1", K1, header=at_limit), {"signed_by": "key-1"})
+    over = b64url((core + " " * (1025 - len(core))).encode())
+    bad("signature header of 1025 bytes", ["HeaderLimit"],
+        _sign(_document(), "key-1", K1, header=over), "aip_limit_exceeded")
+    # no RFC 8785 form (_signing_input #7, #10): signed over the document without the number
+    plain = _document(extensions={"n": 1})
+    huge = _sign({**plain, "extensions": {"n": 2 ** 60}}, "key-1", K1, payload=jcs(plain))
+    bad("an integer of 2^60 in extensions: no RFC 8785 form, so no signing input", ["NoCanonicalForm"], huge)
+
+    # a configured skew of 120 s (_verify_self_signature #122, _usable #12: the default 60 s)
+    t120 = vf.group("document.verify", trust={"skew": 120})
+    ended = _sign(_document(keys=[_key_entry("key-1", K1, NOW - 30 * DAY, NOW - 90),
+                                  _key_entry("key-2", K2, NOW + 90)]), "key-1", K1)
+    vf.add(t120, "skew 120: signing key ended 90 s ago, select it", ["ConfiguredSkew"],
+           {"document": _text(ended), "identifier": WEB, "kid": "key-1"},
+           expected={"signed_by": "key-1", "public_key": b64url(public_raw(K1))})
+    vf.add(t120, "skew 120: key starting in 90 s, select it", ["ConfiguredSkew"],
+           {"document": _text(ended), "identifier": WEB, "kid": "key-2"},
+           expected={"public_key": b64url(public_raw(K2))})
+    gone = _sign(_document(keys=[_key_entry("key-1", K1, NOW - 30 * DAY, NOW - 121)]), "key-1", K1)
+    vf.add(t120, "skew 120: signing key ended 121 s ago", ["ConfiguredSkew"],
+           {"document": _text(gone), "identifier": WEB}, error="aip_document_invalid")
+
+
+def _b64decode_url(text: str) -> bytes:
+    import base64
+
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _identifiers_from_mutants(vf: VectorFile, t: list[dict[str, Any]]) -> None:
+    # _encoding.multibase_decode #9 (checks the alphabet from the third character on)
+    payload = key_id(K1).rsplit(":", 1)[1]
+    vf.add(t, "aip:key with a '0' (not base58) right after the 'z'", ["KeyEncoding"],
+           {"identifier": "aip:key:ed25519:z0" + payload[1:]}, error="aip_identifier_invalid")
 
 
 # --- resolution from a trust store --------------------------------------------------------
