@@ -326,6 +326,30 @@ def raw_call(seq: int, invoker: str, *, second_jti: str) -> Step:
             "params": {**params, "jti2": second_jti}}
 
 
+def tail_blocks(invoked: list[Step], executor_signer: str, kid: str,
+                attester: str, attester_signer: str, attester_kid: str) -> list[Step]:
+    """A completion block by the invocation's audience and a third-party attestation after
+    it (spec/completion.md), appended to ``invoked`` (which ends in its invocation)."""
+    f = invoked[-1]["fields"]
+    rh = "sha256:" + "1" * 64
+    seq = f["seq"] + 1
+    done = {"op": "third_party", "kind": "raw", "root": "root", "signer": executor_signer,
+            "code": "aip_completion({seq}, {executor}, {kid}, {jti}, {token_hash}, {status}, "
+                    "{result_hash}, {verification}, {tokens}, {cost}, {duration}, {ldp}, "
+                    + rfc3339(NOW - 5) + ");",
+            "params": {"seq": seq, "executor": f["audience"], "kid": kid, "jti": f["jti"],
+                       "token_hash": "sha256:" + "0" * 64, "status": "completed",
+                       "result_hash": rh, "verification": "verified", "tokens": 812,
+                       "cost": "0.0042", "duration": 950, "ldp": ""}}
+    attest = {"op": "third_party", "kind": "raw", "root": "root", "signer": attester_signer,
+              "code": "aip_attestation({seq}, {kind}, {attester}, {kid}, {verified}, "
+                      "{result_hash}, {note}, " + rfc3339(NOW - 2) + ");",
+              "params": {"seq": seq + 1, "kind": "third_party", "attester": attester,
+                         "kid": attester_kid, "verified": True, "result_hash": rh,
+                         "note": ""}}
+    return [*invoked, done, attest]
+
+
 def pad_to(b: Builder, steps: list[Step], chars: int) -> Step:
     """The pad step that makes ``steps``' token exactly ``chars`` base64url characters
     (``chars`` a multiple of 4: 3 bytes per 4 characters, no partial group)."""
@@ -451,6 +475,14 @@ def _chains(b: Builder) -> dict[str, Any]:
     f.vf.add(f.tests, "no request, invocation required and present", ["Valid", "Invocation",
              "MissingInvocation"], {"token": f.token(chain(1)), "require_invocation": True},
              expected=expected(chain(1), authorized=False))
+    # Completion and attestation blocks signed by aip:web keys chosen by kid (p2, p1): their
+    # signers are resolved as every hop's are. A completed chain authorizes no request.
+    tail = tail_blocks([mint(), hop(1, AGENT[0], AGENT[1]), call(2, AGENT[1], audience=PLANNER)],
+                       "planner2", "p2", PLANNER, "planner1", "p1")
+    f._notes(["Valid", "WebIdentity"])
+    f.vf.add(f.tests, "completion by an aip:web executor (key p2) and an aip:web attestation "
+             "(key p1), no request", ["Valid", "WebIdentity"], {"token": f.token(tail)},
+             expected=expected(tail, authorized=False))
     # The root key is selected with the verifier's skew (as for revocation lists): "root-late"
     # ended 90 s ago; a 120 s skew accepts block 0 signed by it. Own group (own trust), last.
     late = _document(ROOT, [("root-1", "root", NOW - 30 * DAY, None),
@@ -688,6 +720,15 @@ def _attacks(b: Builder) -> dict[str, Any]:
           [derived], "aip_token_malformed")
     f.bad("requested tool name that makes no valid scope", ["RequestTool"], chain(1),
           "aip_input_invalid", req=request("bad tool!"))
+    # The keys that sign completion and attestation blocks are subject to revocation too.
+    tail = tail_blocks([mint(), hop(1, AGENT[0], AGENT[1]), call(2, AGENT[1], audience=AGENT[4])],
+                       "agent4", AGENT[4], AGENT[5], "agent5", AGENT[5])
+    f._notes(["RevokedKey"])
+    for label, who in (("executor", AGENT[4]), ("attester", AGENT[5])):
+        f.vf.add(f.tests, f"the completion's {label} key is revoked", ["RevokedKey"],
+                 {"token": f.token(tail), "revocation_lists": [
+                     _revocation_list("root", ROOT, "root-1", keys=[(who, who)])]},
+                 error="aip_key_revoked")
     return f.vf.build()
 
 
@@ -788,6 +829,21 @@ def _invocation(b: Builder) -> dict[str, Any]:
     f.vf.add(f.tests, "no request, invocation required, chain has none", ["MissingInvocation"],
              {"token": f.token(chain(1, invoke=False)), "require_invocation": True},
              error="aip_proof_missing")
+    # The invoker's library checks the chain so far as a verifier would, with the configured
+    # skew: block 0 signed by a root key that ended 90 s ago is usable under a 120 s skew.
+    # Own group (own trust), last; the answer is checked by checks_chained.
+    late = _document(ROOT, [("root-1", "root", NOW - 30 * DAY, None),
+                            ("root-late", "root2", NOW - 30 * DAY, NOW - 90)], "root-1",
+                     max_depth=8)
+    f._notes(["KeyWindow", "Skew"])
+    tests = f.vf.group("chained.invoke",
+                       trust={**TRUST, "documents": {**DOCS, ROOT: late}, "skew": 120})
+    held = [mint(kid="root-late", signer="root2"), hop(1, AGENT[0], AGENT[1], root="root2")]
+    f.vf.add(tests, "invoke on a chain whose root key ended 90 s ago, within a 120 s skew",
+             ["KeyWindow", "Skew"],
+             {"token": f.token(held), "key": _jwk("agent1", AGENT[1]), "request": request(),
+              "jti": "late-root-jti-0001",
+              "check": {"root_public_key": b64url(public_raw(KEYS["root2"]))}})
     return f.vf.build()
 
 
