@@ -288,7 +288,9 @@ def _query(authorizer: Authorizer, source: str, signer: bytes | None = None) -> 
 # source, which the token chose, so only the library's own prefix decides (AIP-CHN-062):
 # a check mentioning "limit" is still a failed check.
 _RUN_LIMITS = "Reached Datalog execution limits"  # facts, iterations and time alike
-_FAILED_LOGIC = "authorization failed: "  # failed checks (the policy `allow if true` matches)
+# Failed checks: the policy `allow if true` always matches, so this is the only form. Other
+# "authorization failed: " errors (a block rule the library refuses) are not failed checks.
+_FAILED_CHECKS = "authorization failed: an allow policy matched"
 
 
 def _authorization_error(exc: Exception) -> AIPError:
@@ -297,7 +299,7 @@ def _authorization_error(exc: Exception) -> AIPError:
     text = str(exc)
     if text.startswith(_RUN_LIMITS):
         return AIPError("aip_limit_exceeded", "Datalog evaluation exceeded the run limits")
-    if text.startswith(_FAILED_LOGIC):
+    if text.startswith(_FAILED_CHECKS):
         return AIPError("aip_scope_insufficient", "a Datalog check of the chain failed")
     return AIPError("aip_chain_invalid", f"Datalog evaluation failed: {text[:120]}")
 
