@@ -161,6 +161,9 @@ NOTES: dict[str, dict[str, Any]] = {
     "KeyWindow": {"description": "The key that signs block 0 is selected at now with the "
                   "verifier's configured skew.",
                   "requirements": ["AIP-CHN-011", "AIP-DOC-014", "AIP-CHN-090"]},
+    "TailSigner": {"description": "Completion and attestation blocks signed by keys resolved "
+                   "from the identities they name, and revocable like every signing key.",
+                   "requirements": ["AIP-CMP-003", "AIP-AUD-015", "AIP-REV-002"]},
     "Output": {"description": "The verified chain reports block 0's budget ceiling and "
                "principal and the effective max_depth, with or without a request.",
                "requirements": ["AIP-CHN-032", "AIP-CHN-033", "AIP-CHN-035"]},
@@ -479,9 +482,10 @@ def _chains(b: Builder) -> dict[str, Any]:
     # signers are resolved as every hop's are. A completed chain authorizes no request.
     tail = tail_blocks([mint(), hop(1, AGENT[0], AGENT[1]), call(2, AGENT[1], audience=PLANNER)],
                        "planner2", "p2", PLANNER, "planner1", "p1")
-    f._notes(["Valid", "WebIdentity"])
+    f._notes(["Valid", "WebIdentity", "TailSigner"])
     f.vf.add(f.tests, "completion by an aip:web executor (key p2) and an aip:web attestation "
-             "(key p1), no request", ["Valid", "WebIdentity"], {"token": f.token(tail)},
+             "(key p1), no request", ["Valid", "WebIdentity", "TailSigner"],
+             {"token": f.token(tail)},
              expected=expected(tail, authorized=False))
     # The root key is selected with the verifier's skew (as for revocation lists): "root-late"
     # ended 90 s ago; a 120 s skew accepts block 0 signed by it. Own group (own trust), last.
@@ -723,9 +727,9 @@ def _attacks(b: Builder) -> dict[str, Any]:
     # The keys that sign completion and attestation blocks are subject to revocation too.
     tail = tail_blocks([mint(), hop(1, AGENT[0], AGENT[1]), call(2, AGENT[1], audience=AGENT[4])],
                        "agent4", AGENT[4], AGENT[5], "agent5", AGENT[5])
-    f._notes(["RevokedKey"])
+    f._notes(["RevokedKey", "TailSigner"])
     for label, who in (("executor", AGENT[4]), ("attester", AGENT[5])):
-        f.vf.add(f.tests, f"the completion's {label} key is revoked", ["RevokedKey"],
+        f.vf.add(f.tests, f"the completion's {label} key is revoked", ["RevokedKey", "TailSigner"],
                  {"token": f.token(tail), "revocation_lists": [
                      _revocation_list("root", ROOT, "root-1", keys=[(who, who)])]},
                  error="aip_key_revoked")
