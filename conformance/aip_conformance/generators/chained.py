@@ -728,8 +728,8 @@ def _attacks(b: Builder) -> dict[str, Any]:
     tail = tail_blocks([mint(), hop(1, AGENT[0], AGENT[1]), call(2, AGENT[1], audience=AGENT[4])],
                        "agent4", AGENT[4], AGENT[5], "agent5", AGENT[5])
     f._notes(["RevokedKey", "TailSigner"])
-    for label, who in (("executor", AGENT[4]), ("attester", AGENT[5])):
-        f.vf.add(f.tests, f"the completion's {label} key is revoked", ["RevokedKey", "TailSigner"],
+    for label, who in (("completion's executor", AGENT[4]), ("attestation's attester", AGENT[5])):
+        f.vf.add(f.tests, f"the {label} key is revoked", ["RevokedKey", "TailSigner"],
                  {"token": f.token(tail), "revocation_lists": [
                      _revocation_list("root", ROOT, "root-1", keys=[(who, who)])]},
                  error="aip_key_revoked")
