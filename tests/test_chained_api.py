@@ -126,5 +126,14 @@ def test_biscuit_errors_map_to_codes_in_one_place() -> None:
     assert _authorization_error(AuthorizationError("Reached Datalog execution limits")).code \
         == "aip_limit_exceeded"
     assert _authorization_error(AuthorizationError(
-        "authorization failed: the following checks failed: Check n°0")).code \
+        "authorization failed: an allow policy matched (policy index: 0), and the following "
+        "checks failed: Check n°0 in block n°1: check if false")).code \
         == "aip_scope_insufficient"
+    # A failed check's message quotes its source: a check mentioning limits is still a failed
+    # check, and an evaluation error (type error, overflow) is neither (AIP-CHN-063).
+    assert _authorization_error(AuthorizationError(
+        "authorization failed: an allow policy matched (policy index: 0), and the following "
+        'checks failed: Check n°2 in block n°1: check if tool("over the limit")')).code \
+        == "aip_scope_insufficient"
+    assert _authorization_error(AuthorizationError(
+        "Datalog  execution failure: Invalid type")).code == "aip_chain_invalid"

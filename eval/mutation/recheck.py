@@ -7,7 +7,9 @@ one fails), and add the killed ones to ``rechecked.json``:
 
 Arguments are prefixes of mutant names taken from ``eval/results/mutation.json``'s survivors;
 ``cases=PREFIX`` limits the cases run (a mutant killed by a subset is killed; one that
-survives it is left as it was).
+survives it is left as it was). ``exclude=CASE_ID`` leaves a case out: a vector added with a
+fix of the reference fails the unfixed code the mutants were made from, so it would "kill"
+every mutant of that file; check with ``MUTANT_UNDER_TEST=""`` which cases those are.
 Needs ``build/mutation/mutants`` from a run. Used when vectors (or the test) changed after
 mutants were judged; the next full run supersedes it."""
 
@@ -43,10 +45,12 @@ def main(argv: list[str]) -> int:
     tests.test_the_mutated_code_is_what_runs()
     clear = tests.clear_caches
     case_prefixes = tuple(a.removeprefix("cases=") for a in argv if a.startswith("cases="))
+    excluded = {a.removeprefix("exclude=") for a in argv if a.startswith("exclude=")}
     area = next((a.removeprefix("out=") for a in argv if a.startswith("out=")), "")
     recorded = HERE / (f"rechecked_{area}.json" if area else "rechecked.json")
-    argv = [a for a in argv if not a.startswith(("cases=", "out="))]
-    case_ids = [c for c in sorted(tests.CASES) if c.startswith(case_prefixes or ("",))]
+    argv = [a for a in argv if not a.startswith(("cases=", "out=", "exclude="))]
+    case_ids = [c for c in sorted(tests.CASES)
+                if c.startswith(case_prefixes or ("",)) and c not in excluded]
     survivors = [s["mutant"] for s in json.loads((ROOT / "eval" / "results" /
                                                    "mutation.json").read_text())["survivors"]
                  if s["status"] == "survived" and s["mutant"].startswith(tuple(argv))]

@@ -34,9 +34,14 @@ START = handle({"cmd": "start", "version": 1}) or {}
 OPERATIONS = set(START.get("implementation", {}).get("operations", []))
 
 
+# Memos kept in plain dicts rather than ``functools.lru_cache`` (same defect otherwise: the
+# clean run fills them and a mutant on the path that fills or reads them never runs it).
+PLAIN_MEMOS = (("aip._chained", "_SELF_CERTIFYING"),)
+
+
 def clear_caches() -> None:
-    """Empty every ``functools.lru_cache`` of ``aip``. mutmut forks each mutant's run from a
-    process that already ran the clean suite, so results memoised by the UNMUTATED code (parsed
+    """Empty every ``functools.lru_cache`` of ``aip`` and the plain-dict memos above. mutmut
+    forks each mutant's run from a process that already ran the clean suite, so results memoised by the UNMUTATED code (parsed
     identifiers, scopes, Datalog rules) would otherwise be served to the mutant, and mutants on
     those paths would survive without being exercised."""
     for name, module in list(sys.modules.items()):
@@ -45,6 +50,10 @@ def clear_caches() -> None:
                 clear = getattr(value, "cache_clear", None)
                 if callable(clear):
                     clear()
+    for module_name, attribute in PLAIN_MEMOS:
+        memo = getattr(sys.modules.get(module_name), attribute, None)
+        if isinstance(memo, dict):
+            memo.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -284,13 +284,22 @@ def _query(authorizer: Authorizer, source: str, signer: bytes | None = None) -> 
         raise _authorization_error(exc) from None
 
 
+# biscuit-python 0.4 reports errors as strings. A failed check's message quotes the check's
+# source, which the token chose, so only the library's own prefix decides (AIP-CHN-062):
+# a check mentioning "limit" is still a failed check.
+_RUN_LIMITS = "Reached Datalog execution limits"  # facts, iterations and time alike
+# Failed checks: the policy `allow if true` always matches, so this is the only form. Other
+# "authorization failed: " errors (a block rule the library refuses) are not failed checks.
+_FAILED_CHECKS = "authorization failed: an allow policy matched"
+
+
 def _authorization_error(exc: Exception) -> AIPError:
     """The one place where biscuit-python's authorization errors (strings) become codes
-    (AIP-CHN-063)."""
+    (AIP-CHN-062, AIP-CHN-063)."""
     text = str(exc)
-    if "limit" in text.lower():
+    if text.startswith(_RUN_LIMITS):
         return AIPError("aip_limit_exceeded", "Datalog evaluation exceeded the run limits")
-    if "check" in text.lower() or "policy" in text.lower():
+    if text.startswith(_FAILED_CHECKS):
         return AIPError("aip_scope_insufficient", "a Datalog check of the chain failed")
     return AIPError("aip_chain_invalid", f"Datalog evaluation failed: {text[:120]}")
 

@@ -146,6 +146,27 @@ NOTES: dict[str, dict[str, Any]] = {
                                        "AIP-CHN-050"]},
     "Unresolvable": {"description": "A delegate identity that cannot be resolved.",
                      "requirements": ["AIP-CHN-025"]},
+    "EmptyToken": {"description": "An empty token is missing, not malformed.",
+                   "requirements": ["AIP-CHN-005"]},
+    "AuthorityHint": {"description": "The aip_authority fact read from the encoding has the "
+                      "wrong shape, or the fact the query finds differs from it.",
+                      "requirements": ["AIP-CHN-014", "AIP-CHN-016"]},
+    "EvaluationError": {"description": "Datalog evaluation errors map to codes by kind, never "
+                        "by text the token chose.",
+                        "requirements": ["AIP-CHN-063"]},
+    "AudienceShape": {"description": "Invocation audience of 1..512 characters.",
+                      "requirements": ["AIP-CHN-039"]},
+    "RequestTool": {"description": "A requested tool name that makes no valid scope.",
+                    "requirements": ["AIP-CHN-053"]},
+    "KeyWindow": {"description": "The key that signs block 0 is selected at now with the "
+                  "verifier's configured skew.",
+                  "requirements": ["AIP-CHN-011", "AIP-DOC-014", "AIP-CHN-090"]},
+    "TailSigner": {"description": "Completion and attestation blocks signed by keys resolved "
+                   "from the identities they name, and revocable like every signing key.",
+                   "requirements": ["AIP-CMP-003", "AIP-AUD-015", "AIP-REV-002"]},
+    "Output": {"description": "The verified chain reports block 0's budget ceiling and "
+               "principal and the effective max_depth, with or without a request.",
+               "requirements": ["AIP-CHN-032", "AIP-CHN-033", "AIP-CHN-035"]},
 }
 
 
@@ -289,6 +310,59 @@ def expected(steps: list[Step], authorized: bool = True) -> dict[str, Any]:
     return out
 
 
+def expected_more(steps: list[Step], max_depth: int, authorized: bool = True) -> dict[str, Any]:
+    """``expected`` plus block 0's budget ceiling and principal and the effective max_depth."""
+    root = steps[0]["fields"]
+    return {**expected(steps, authorized), "max_depth": max_depth,
+            "budget_ceiling": None if root["budget_ceiling"] == -1 else root["budget_ceiling"],
+            "principal": root["principal"] or None}
+
+
+def raw_call(seq: int, invoker: str, *, second_jti: str) -> Step:
+    """An invocation block carrying two aip_invocation facts for the same block."""
+    f = call(seq, invoker)["fields"]
+    fact = ("aip_invocation({seq}, {invoker}, {kid}, {audience}, {operation}, {tool}, "
+            "{args_hash}, {%s}, " + rfc3339(f["iat"]) + ");")
+    params = {k: v for k, v in f.items() if k != "iat"}
+    return {"op": "third_party", "kind": "raw", "root": "root", "signer": SIGNER_OF[invoker],
+            "code": fact % "jti" + " " + fact % "jti2",
+            "params": {**params, "jti2": second_jti}}
+
+
+def tail_blocks(invoked: list[Step], executor_signer: str, kid: str,
+                attester: str, attester_signer: str, attester_kid: str) -> list[Step]:
+    """A completion block by the invocation's audience and a third-party attestation after
+    it (spec/completion.md), appended to ``invoked`` (which ends in its invocation)."""
+    f = invoked[-1]["fields"]
+    rh = "sha256:" + "1" * 64
+    seq = f["seq"] + 1
+    done = {"op": "third_party", "kind": "raw", "root": "root", "signer": executor_signer,
+            "code": "aip_completion({seq}, {executor}, {kid}, {jti}, {token_hash}, {status}, "
+                    "{result_hash}, {verification}, {tokens}, {cost}, {duration}, {ldp}, "
+                    + rfc3339(NOW - 5) + ");",
+            "params": {"seq": seq, "executor": f["audience"], "kid": kid, "jti": f["jti"],
+                       "token_hash": "sha256:" + "0" * 64, "status": "completed",
+                       "result_hash": rh, "verification": "verified", "tokens": 812,
+                       "cost": "0.0042", "duration": 950, "ldp": ""}}
+    attest = {"op": "third_party", "kind": "raw", "root": "root", "signer": attester_signer,
+              "code": "aip_attestation({seq}, {kind}, {attester}, {kid}, {verified}, "
+                      "{result_hash}, {note}, " + rfc3339(NOW - 2) + ");",
+              "params": {"seq": seq + 1, "kind": "third_party", "attester": attester,
+                         "kid": attester_kid, "verified": True, "result_hash": rh,
+                         "note": ""}}
+    return [*invoked, done, attest]
+
+
+def pad_to(b: Builder, steps: list[Step], chars: int) -> Step:
+    """The pad step that makes ``steps``' token exactly ``chars`` base64url characters
+    (``chars`` a multiple of 4: 3 bytes per 4 characters, no partial group)."""
+    size = chars // 4 * 3 - len(b.build(steps))
+    pad = size - 2  # one key byte, then a length varint of one or two bytes
+    if pad >= 128:
+        pad -= 1
+    return {"op": "pad", "bytes": pad}
+
+
 # --- the files -------------------------------------------------------------------------------
 
 class _File:
@@ -381,6 +455,51 @@ def _chains(b: Builder) -> dict[str, Any]:
     f.ok("the same identity delegates twice in one chain", ["Valid"],
          [mint(), hop(1, AGENT[0], AGENT[1]), hop(2, AGENT[1], AGENT[0]),
           hop(3, AGENT[0], AGENT[2])])
+    # Boundaries and outputs pinned after a mutation run (eval/results/mutation.md), each
+    # accepted: the largest max_depth, block 0 expiring at now - skew, a token of exactly
+    # 16384 characters (an unknown top-level envelope field, outside every signature, pads it).
+    f.ok("block 0 max_depth 16, the largest allowed", ["Valid", "Depth"],
+         chain(1, first=mint(max_depth=16)))
+    f.ok("block 0 expiring exactly now - skew is still valid", ["Valid", "Skew"],
+         chain(0, first=mint(expires=NOW - SKEW)))
+    sized = [*chain(1), pad_to(b, chain(1), 16384)]
+    assert len(f.token(sized)) == 16384
+    f.ok("token of exactly 16384 characters", ["Valid", "SizeLimits"], sized,
+         exp=expected(chain(1)))
+    narrow = [mint(budget=1000, principal=AGENT[8]),
+              hop(1, AGENT[0], AGENT[1], budget=500, principal=AGENT[8]),
+              hop(2, AGENT[1], AGENT[2], budget=200), call(3, AGENT[2])]
+    f.ok("budget ceiling, principal and max_depth of the verified chain, with a request",
+         ["Valid", "Output", "Narrowing", "Principal"], narrow, exp=expected_more(narrow, 8))
+    f._notes(["Valid", "Output", "Invocation", "MissingInvocation"])
+    f.vf.add(f.tests, "the same chain verified without a request: nothing is authorized",
+             ["Valid", "Output"], {"token": f.token(narrow)},
+             expected=expected_more(narrow, 8, authorized=False))
+    f.vf.add(f.tests, "no request, invocation required and present", ["Valid", "Invocation",
+             "MissingInvocation"], {"token": f.token(chain(1)), "require_invocation": True},
+             expected=expected(chain(1), authorized=False))
+    # Completion and attestation blocks signed by aip:web keys chosen by kid (p2, p1): their
+    # signers are resolved as every hop's are. A completed chain authorizes no request.
+    tail = tail_blocks([mint(), hop(1, AGENT[0], AGENT[1]), call(2, AGENT[1], audience=PLANNER)],
+                       "planner2", "p2", PLANNER, "planner1", "p1")
+    f._notes(["Valid", "WebIdentity", "TailSigner"])
+    f.vf.add(f.tests, "completion by an aip:web executor (key p2) and an aip:web attestation "
+             "(key p1), no request", ["Valid", "WebIdentity", "TailSigner"],
+             {"token": f.token(tail)},
+             expected=expected(tail, authorized=False))
+    # The root key is selected with the verifier's skew (as for revocation lists): "root-late"
+    # ended 90 s ago; a 120 s skew accepts block 0 signed by it. Own group (own trust), last.
+    late = _document(ROOT, [("root-1", "root", NOW - 30 * DAY, None),
+                            ("root-late", "root2", NOW - 30 * DAY, NOW - 90)], "root-1",
+                     max_depth=8)
+    f._notes(["Valid", "KeyWindow", "Skew"])
+    tests = f.vf.group("chained.verify",
+                       trust={**TRUST, "documents": {**DOCS, ROOT: late}, "skew": 120})
+    steps = [mint(kid="root-late", signer="root2"), hop(1, AGENT[0], AGENT[1], root="root2"),
+             call(2, AGENT[1], root="root2")]
+    f.vf.add(tests, "block 0 signed by a root key that ended 90 s ago, within a 120 s skew",
+             ["Valid", "KeyWindow", "Skew"], {"token": f.token(steps), "request": request()},
+             expected=expected(steps))
     return f.vf.build()
 
 
@@ -562,6 +681,58 @@ def _attacks(b: Builder) -> dict[str, Any]:
     f.bad("an extra Datalog check that fails", ["DatalogCheck"],
           [mint(), hop(1, AGENT[0], AGENT[1], extra='check if tool("tool:never");')],
           "aip_scope_insufficient")
+    # Pinned after a mutation run (eval/results/mutation.md); the reference mapped the first
+    # one to aip_limit_exceeded because the failed check's text mentions "limit" (fixed).
+    f.bad("a failing extra check whose source mentions a limit is still a failed check",
+          ["DatalogCheck", "EvaluationError"],
+          [mint(), hop(1, AGENT[0], AGENT[1], extra='check if tool("tool:over-the-limit");')],
+          "aip_scope_insufficient")
+    f.bad("an extra check whose expression fails to evaluate (type error)", ["EvaluationError"],
+          [mint(), hop(1, AGENT[0], AGENT[1], extra='check if 1 + "a" == 2;')],
+          "aip_chain_invalid")
+    f.bad("empty token", ["EmptyToken"], "", "aip_token_missing")
+    f.bad("block 0 budget ceiling -2", ["Malformed"], [mint(budget=-2)], "aip_token_malformed")
+    f.bad("block 0 scopes joined by two spaces (an empty scope)", ["Malformed"],
+          [mint(scopes=["tool:search", "", "tool:fs:*"])], "aip_token_malformed")
+    f.bad("block 2 raises the ceiling block 1 lowered (still under block 0's)",
+          ["BudgetRaised"], [mint(budget=100), hop(1, AGENT[0], AGENT[1], budget=50),
+                             hop(2, AGENT[1], AGENT[2], budget=80)], "aip_budget_exceeded")
+    # The hint (block 0's fact read from the encoding) is checked before any resolution: an
+    # untrusted identity with a 7-term fact is malformed, not unresolvable; a kid that is an
+    # integer is malformed. A block 0 rule that derives a well-typed fact naming another kid
+    # (the encoded fact is ill-typed, so the query finds only the derived one) differs from
+    # the hint.
+    short = {"op": "mint", "kind": "raw", "signer": "stranger",
+             "code": 'aip_authority({i}, {k}, {h}, "tool:search", 3, '
+                     + rfc3339(NOW + HOUR) + ", -1);",
+             "params": {"i": UNTRUSTED, "k": "s1", "h": AGENT[0]}}
+    f.bad("block 0 fact of 7 terms from an untrusted identity", ["AuthorityHint"], [short],
+          "aip_token_malformed")
+    intkid = {"op": "mint", "kind": "raw", "signer": "root",
+              "code": 'aip_authority({i}, 7, {h}, "tool:search", 3, ' + rfc3339(NOW + HOUR)
+                      + ', -1, "");',
+              "params": {"i": ROOT, "h": AGENT[0]}}
+    f.bad("block 0 fact whose kid is an integer", ["AuthorityHint"], [intkid],
+          "aip_token_malformed")
+    derived = {"op": "mint", "kind": "raw", "signer": "root",
+               "code": 'aip_authority({i}, {k}, {h}, "tool:search", "3", '
+                       + rfc3339(NOW + HOUR) + ', -1, ""); '
+                       'aip_authority($i, "root-9", $h, $s, 3, $e, $b, $p) <- '
+                       'aip_authority($i, $k, $h, $s, "3", $e, $b, $p);',
+               "params": {"i": ROOT, "k": "root-1", "h": AGENT[0]}}
+    f.bad("block 0 rule derives the only well-typed fact, with another kid", ["AuthorityHint"],
+          [derived], "aip_token_malformed")
+    f.bad("requested tool name that makes no valid scope", ["RequestTool"], chain(1),
+          "aip_input_invalid", req=request("bad tool!"))
+    # The keys that sign completion and attestation blocks are subject to revocation too.
+    tail = tail_blocks([mint(), hop(1, AGENT[0], AGENT[1]), call(2, AGENT[1], audience=AGENT[4])],
+                       "agent4", AGENT[4], AGENT[5], "agent5", AGENT[5])
+    f._notes(["RevokedKey", "TailSigner"])
+    for label, who in (("completion's executor", AGENT[4]), ("attestation's attester", AGENT[5])):
+        f.vf.add(f.tests, f"the {label} key is revoked", ["RevokedKey", "TailSigner"],
+                 {"token": f.token(tail), "revocation_lists": [
+                     _revocation_list("root", ROOT, "root-1", keys=[(who, who)])]},
+                 error="aip_key_revoked")
     return f.vf.build()
 
 
@@ -627,6 +798,56 @@ def _invocation(b: Builder) -> dict[str, Any]:
     f.bad("invocation of a tool outside the scopes", ["ScopeInsufficient"],
           [mint(scopes=["tool:search"]), call(1, AGENT[0], tool="delete")],
           "aip_scope_insufficient", req=request("delete"))
+    # Boundaries and shapes pinned after a mutation run (eval/results/mutation.md).
+    f.ok("invocation issued exactly skew (60 s) in the future", ["Valid", "Freshness", "Skew"],
+         [mint(), call(1, AGENT[0], iat=NOW + SKEW)])
+    f.ok("invocation issued exactly 300 s + skew ago", ["Valid", "Freshness", "Skew"],
+         [mint(), call(1, AGENT[0], iat=NOW - 300 - SKEW)])
+    f.bad("invocation issued 350 s ago presented twice (recorded until iat + 300 + skew)",
+          ["Replay"], [mint(), call(1, AGENT[0], iat=NOW - 350)], "aip_replay_detected",
+          repeat=2)
+    f.ok("jti of 8 characters", ["Valid", "Invocation", "InvocationShape"],
+         [mint(), call(1, AGENT[0], jti="jti-0008")])
+    every_jti = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    f.ok("jti of 128 characters, each of the 64 base64url characters twice",
+         ["Valid", "Invocation", "InvocationShape"], [mint(), call(1, AGENT[0], jti=every_jti * 2)])
+    f.bad("jti of 129 characters", ["InvocationShape"], [mint(), call(1, AGENT[0], jti="j" * 129)],
+          "aip_token_malformed")
+    op128 = ((every_jti + "./") * 2)[:128]
+    f.ok("operation of 128 characters using every allowed character",
+         ["Valid", "Invocation", "InvocationShape"], [mint(), call(1, AGENT[0], operation=op128)],
+         req=request(operation=op128))
+    for label, op in (("of 129 characters", "o" * 129), ("with a space", "tools call")):
+        f.bad(f"operation {label}", ["InvocationShape"],
+              [mint(), call(1, AGENT[0], operation=op)], "aip_token_malformed",
+              req=request(operation=op))
+    aud512 = AUD + "/" + "a" * (511 - len(AUD))
+    f.ok("audience of 512 characters", ["Valid", "Invocation", "AudienceShape"],
+         [mint(), call(1, AGENT[0], audience=aud512)], req=request(audience=aud512))
+    for label, aud in (("empty", ""), ("of 513 characters", aud512 + "a")):
+        f.bad(f"audience {label}", ["AudienceShape"], [mint(), call(1, AGENT[0], audience=aud)],
+              "aip_token_malformed", req=request(audience=aud))
+    f.bad("invocation block with two aip_invocation facts", ["InvocationShape", "FactCount"],
+          [mint(), raw_call(1, AGENT[0], second_jti="second-jti-0001")], "aip_chain_invalid")
+    f._notes(["MissingInvocation"])
+    f.vf.add(f.tests, "no request, invocation required, chain has none", ["MissingInvocation"],
+             {"token": f.token(chain(1, invoke=False)), "require_invocation": True},
+             error="aip_proof_missing")
+    # The invoker's library checks the chain so far as a verifier would, with the configured
+    # skew: block 0 signed by a root key that ended 90 s ago is usable under a 120 s skew.
+    # Own group (own trust), last; the answer is checked by checks_chained.
+    late = _document(ROOT, [("root-1", "root", NOW - 30 * DAY, None),
+                            ("root-late", "root2", NOW - 30 * DAY, NOW - 90)], "root-1",
+                     max_depth=8)
+    f._notes(["KeyWindow", "Skew"])
+    tests = f.vf.group("chained.invoke",
+                       trust={**TRUST, "documents": {**DOCS, ROOT: late}, "skew": 120})
+    held = [mint(kid="root-late", signer="root2"), hop(1, AGENT[0], AGENT[1], root="root2")]
+    f.vf.add(tests, "invoke on a chain whose root key ended 90 s ago, within a 120 s skew",
+             ["KeyWindow", "Skew"],
+             {"token": f.token(held), "key": _jwk("agent1", AGENT[1]), "request": request(),
+              "jti": "late-root-jti-0001",
+              "check": {"root_public_key": b64url(public_raw(KEYS["root2"]))}})
     return f.vf.build()
 
 
