@@ -879,7 +879,7 @@ _WIRE_NOTES: dict[str, dict[str, Any]] = {
                           "aip_authority fact whose identity is not a string term.",
                           "requirements": ["AIP-CHN-006"]},
     "BlockCount": {"description": "24 blocks pass the count and 25 do not, whatever the order "
-                   "of the fields.", "requirements": ["AIP-CHN-004", "AIP-CHN-007"]},
+                   "of the fields.", "requirements": ["AIP-CHN-004", "AIP-CHN-007", "AIP-CHN-013"]},
 }
 
 
