@@ -7,8 +7,9 @@ after the last mutmut run (so ``build/mutation/mutants`` holds mutants of the ol
 
 It generates the file's mutants with mutmut's own generator (same names as a run would give),
 stages them with a copy of ``reference/aip`` under ``build/mutation-staged/<file>/``, runs each
-mutant over the selected cases exactly as ``recheck.py`` does (the first failing case kills;
-a hang of 60 s kills) and writes ``build/mutation-staged/<file>/results.json``: mutant ->
+mutant over the selected cases as ``recheck.py`` does (the first failing case kills; a mutant
+still running after ``timeout=`` seconds, 60 by default, is killed as a hang: raise it when
+running many cases on a busy machine) and writes ``build/mutation-staged/<file>/results.json``: mutant ->
 {"verdict", "by", "diff"}. Survivors still need a vector or a triage entry. Unchanged functions
 keep their mutant names, so their kills may go to ``rechecked_<area>.json``; mutants of changed
 functions are judged again by the next full run (mutmut re-runs functions whose code changed).
@@ -30,8 +31,9 @@ ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 
 
-class _Timeout(Exception):
-    pass
+class _Timeout(BaseException):
+    """A BaseException, so that the harness's own ``except Exception`` (which reports a crash
+    as an answer) cannot turn a hang into a failed case."""
 
 
 def _alarm(_signum: int, _frame: object) -> None:
@@ -77,6 +79,7 @@ def main(argv: list[str]) -> int:
     file = next(a for a in argv if a.endswith(".py"))
     case_prefixes = tuple(a.removeprefix("cases=") for a in argv if a.startswith("cases="))
     only = tuple(a.removeprefix("only=") for a in argv if a.startswith("only="))
+    limit = int(next((a.removeprefix("timeout=") for a in argv if a.startswith("timeout=")), "60"))
     base, diffs = stage(file)
     os.environ.update({"AIP_REPO_ROOT": str(ROOT), "AIP_MUTATION_RUN": "1",
                        "MUTANT_UNDER_TEST": ""})
@@ -97,7 +100,7 @@ def main(argv: list[str]) -> int:
     for name in sorted(n for n in diffs if n.startswith(only or ("",))):
         os.environ["MUTANT_UNDER_TEST"] = name
         verdict, by = "survived", None
-        signal.alarm(60)
+        signal.alarm(limit)
         try:
             for case_id in case_ids:
                 tests.clear_caches()

@@ -1,4 +1,4 @@
-"""A minimal, bounded reader of the Biscuit v3 protobuf envelope (spec/chained.md, AIP-CHN-010).
+"""A minimal, bounded reader of the Biscuit v3 protobuf envelope (spec/chained.md, AIP-CHN-005..007).
 
 biscuit-python verifies a token only against a root key given in advance, and AIP takes that
 key from the identity that block 0 *claims* (never from the token itself). So before
