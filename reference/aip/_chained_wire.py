@@ -1,4 +1,4 @@
-"""A minimal, bounded reader of the Biscuit v3 protobuf envelope (spec/chained.md, AIP-CHN-010).
+"""A minimal, bounded reader of the Biscuit v3 protobuf envelope (spec/chained.md, AIP-CHN-005..007).
 
 biscuit-python verifies a token only against a root key given in advance, and AIP takes that
 key from the identity that block 0 *claims* (never from the token itself). So before
@@ -37,7 +37,6 @@ class Envelope:
     """What can be read from a Biscuit token before any signature is checked."""
 
     block_count: int
-    root_key_id: int | None
     authority_facts: tuple[tuple[str, tuple[object, ...]], ...]  # (name, simple terms)
 
 
@@ -55,12 +54,12 @@ def _varint(data: bytes, pos: int) -> tuple[int, int]:
         shift += 7
 
 
-def _fields(data: bytes) -> list[tuple[int, int, int | bytes]]:
+def _fields(data: bytes) -> list[tuple[int, int, int | bytes | None]]:
     """Decode one protobuf message level into (field number, wire type, value).
 
     One-byte varints (every key and most lengths) are read inline; longer ones go through
     :func:`_varint`, which also reports truncation."""
-    out: list[tuple[int, int, int | bytes]] = []
+    out: list[tuple[int, int, int | bytes | None]] = []
     append = out.append
     pos = 0
     end = len(data)
@@ -90,22 +89,20 @@ def _fields(data: bytes) -> list[tuple[int, int, int | bytes]]:
                 raise AIPError(_MALFORMED, "protobuf length runs past the end")
             append((number, wire, data[pos:pos + length]))
             pos += length
-        elif wire == 1:
-            if pos + 8 > end:
-                raise AIPError(_MALFORMED, "truncated protobuf fixed64")
-            append((number, wire, data[pos:pos + 8]))
-            pos += 8
-        elif wire == 5:
-            if pos + 4 > end:
-                raise AIPError(_MALFORMED, "truncated protobuf fixed32")
-            append((number, wire, data[pos:pos + 4]))
-            pos += 4
+        elif wire == 1 or wire == 5:
+            # The Biscuit schema has no fixed-width field: such a field is skipped when unknown,
+            # and its value is None so that a schema field sent with it fails :func:`_bytes`.
+            size = 8 if wire == 1 else 4
+            if pos + size > end:
+                raise AIPError(_MALFORMED, "truncated protobuf fixed-width value")
+            append((number, wire, None))
+            pos += size
         else:
             raise AIPError(_MALFORMED, f"protobuf wire type {wire} is not allowed")
     return out
 
 
-def _bytes(value: int | bytes, what: str) -> bytes:
+def _bytes(value: int | bytes | None, what: str) -> bytes:
     if not isinstance(value, bytes):
         raise AIPError(_MALFORMED, f"{what} has the wrong protobuf wire type")
     return value
@@ -183,15 +180,13 @@ def _term(raw: bytes, symbols: list[str]) -> object:
 
 def read_envelope(data: bytes, *, max_blocks: int) -> Envelope:
     """Read the envelope of ``data`` (raw Biscuit bytes); ``aip_token_malformed`` on a defect,
-    ``aip_limit_exceeded`` when it has more than ``max_blocks`` blocks."""
-    root_key_id: int | None = None
+    ``aip_limit_exceeded`` when it has more than ``max_blocks`` blocks (counted whatever the
+    order of the fields). The ``root_key_id`` field is ignored (AIP-CHN-011)."""
     authority: bytes | None = None
     count = 0
     proof = False
-    for number, wire, value in _fields(data):
-        if number == 1 and wire == 0 and isinstance(value, int):
-            root_key_id = value
-        elif number == 2:
+    for number, _, value in _fields(data):
+        if number == 2:
             if authority is not None:
                 raise AIPError(_MALFORMED, "two authority blocks")
             authority, external = _signed_block(_bytes(value, "authority"), "authority")
@@ -199,12 +194,13 @@ def read_envelope(data: bytes, *, max_blocks: int) -> Envelope:
                 raise AIPError(_MALFORMED, "the authority block carries an external signature")
             count += 1
         elif number == 3:
-            count += 1
-            if count > max_blocks:
-                raise AIPError("aip_limit_exceeded", f"token has more than {max_blocks} blocks")
             _bytes(value, "block")
+            count += 1
         elif number == 4:
+            _bytes(value, "proof")
             proof = True
+    if count > max_blocks:
+        raise AIPError("aip_limit_exceeded", f"token has more than {max_blocks} blocks")
     if authority is None or not proof:
         raise AIPError(_MALFORMED, "not a Biscuit token (no authority block or proof)")
-    return Envelope(count, root_key_id, _authority_facts(authority))
+    return Envelope(count, _authority_facts(authority))

@@ -14,7 +14,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ._chained_build import Builder, Step
+from ._chained_build import Builder, Step, field_payload, split
 from ._common import NOW, VectorFile, b64url, ed25519_multibase, jcs, key_id, public_raw, rfc3339, seeded_key
 
 __all__ = ["generate"]
@@ -147,7 +147,7 @@ NOTES: dict[str, dict[str, Any]] = {
     "Unresolvable": {"description": "A delegate identity that cannot be resolved.",
                      "requirements": ["AIP-CHN-025"]},
     "EmptyToken": {"description": "An empty token is missing, not malformed.",
-                   "requirements": ["AIP-CHN-005"]},
+                   "requirements": ["AIP-CHN-008"]},
     "AuthorityHint": {"description": "The aip_authority fact read from the encoding has the "
                       "wrong shape, or the fact the query finds differs from it.",
                       "requirements": ["AIP-CHN-014", "AIP-CHN-016"]},
@@ -1180,6 +1180,190 @@ def _issuance_bounds(b: Builder, vf: VectorFile, check: dict[str, str]) -> None:
            error="aip_chain_invalid")
 
 
+# --- the Biscuit protobuf envelope ----------------------------------------------------------
+
+_WIRE_NOTES: dict[str, dict[str, Any]] = {
+    "WireIgnored": {"description": "Fields the envelope step does not read (unknown fields of "
+                    "wire types 0, 1, 2 and 5, root_key_id, fields in another order) change "
+                    "nothing; multi-byte keys, lengths and 10-byte varints decode.",
+                    "requirements": ["AIP-CHN-007", "AIP-CHN-011"]},
+    "WireMalformed": {"description": "Protobuf defects: a truncated or 11-byte varint, a length "
+                      "or fixed-width value past the end, field number 0, wire type 6 or 7, a "
+                      "length-delimited schema field sent with another wire type.",
+                      "requirements": ["AIP-CHN-005"]},
+    "EnvelopeShape": {"description": "No authority block or proof, two authority blocks, an "
+                      "authority block without its block, next key or signature, or with an "
+                      "external signature.", "requirements": ["AIP-CHN-005"]},
+    "AuthorityEncoding": {"description": "Block 0 as encoded: a symbol that is not UTF-8 or not "
+                          "defined, a fact without predicate, a predicate without name, an "
+                          "aip_authority fact whose identity is not a string term.",
+                          "requirements": ["AIP-CHN-006"]},
+    "BlockCount": {"description": "24 blocks pass the count and 25 do not, whatever the order "
+                   "of the fields.", "requirements": ["AIP-CHN-004", "AIP-CHN-007", "AIP-CHN-013"]},
+}
+
+
+_OFFSET_SYM = 1024  # Biscuit v3: a block's own symbols are numbered from 1024
+
+
+def _pb_varint(value: int) -> bytes:
+    out = bytearray()
+    while value > 0x7F:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    return bytes(out) + bytes([value])
+
+
+def _pb_key(number: int, wire: int) -> bytes:
+    return _pb_varint(number << 3 | wire)
+
+
+def _pb(number: int, payload: bytes) -> bytes:
+    """A length-delimited field."""
+    return _pb_key(number, 2) + _pb_varint(len(payload)) + payload
+
+
+def _pb_int(number: int, value: int) -> bytes:
+    return _pb_key(number, 0) + _pb_varint(value)
+
+
+def _wire(b: Builder) -> dict[str, Any]:
+    f = _File(b, "wire", "The Biscuit protobuf envelope as the verifier decodes it before any "
+              "signature check (spec/chained.md, AIP-CHN-004..007). Defects are crafted bytes.")
+    f.vf.notes.update(_WIRE_NOTES)
+    minted = [mint()]
+    data = b.build(minted)
+    top = split(data)
+    authority = next(field_payload(raw) for n, raw in top if n == 2)
+    proof = next(raw for n, raw in top if n == 4)
+    signed = split(authority)  # block (1), nextKey (2), signature (3)
+    block = next(field_payload(raw) for n, raw in signed if n == 1)
+    symbols = [field_payload(raw) for n, raw in split(block) if n == 1]
+    assert symbols[0] == b"aip_authority"
+
+    def token(*parts: bytes) -> str:
+        return b64url(b"".join(parts))
+
+    def with_signed(*extra: bytes, drop: int = 0) -> bytes:
+        """The authority field with ``drop`` (a SignedBlock field number) removed and
+        ``extra`` fields appended."""
+        kept = b"".join(raw for n, raw in signed if n != drop)
+        return _pb(2, kept + b"".join(extra))
+
+    def with_block(*extra: bytes, first_term: bytes | None = None) -> bytes:
+        """The authority field whose block has ``extra`` fields appended (its signature no
+        longer matches) or the first term of its aip_authority fact replaced."""
+        fields = []
+        for n, raw in split(block):
+            if n == 4 and first_term is not None:
+                fact = field_payload(raw)
+                predicate = split(field_payload(split(fact)[0][1]))
+                name, terms = predicate[0][1], [r for m, r in predicate if m == 2]
+                if name == _pb_int(1, _OFFSET_SYM):
+                    raw = _pb(4, _pb(1, name + _pb(2, first_term) + b"".join(terms[1:])))
+            fields.append(raw)
+        new_block = b"".join(fields) + b"".join(extra)
+        return _pb(2, _pb(1, new_block) + b"".join(raw for n, raw in signed if n != 1))
+
+    exp = expected(minted)
+
+    def ok(comment: str, flags: list[str], tok: str, output: dict[str, Any] = exp) -> None:
+        f.vf.add(f.tests, comment, flags, {"token": tok, "request": request()}, expected=output)
+
+    def bad(comment: str, flags: list[str], tok: str, error: str = "aip_token_malformed") -> None:
+        f.vf.add(f.tests, comment, flags, {"token": tok, "request": request()}, error=error)
+
+    # Fields the envelope step skips (AIP-CHN-007): the token verifies as without them. The
+    # zero octets after each skipped field make any misaligned reader meet field number 0.
+    skipped = (_pb_key(15, 1) + bytes(8) + _pb_key(15, 5) + bytes(4) + _pb_int(16, 0)
+               + _pb_int(1, 7) + _pb(15, bytes(128)))
+    ok("unknown fixed64, fixed32, two-octet-key varint and 128-octet (two-octet length) "
+       "fields and a root_key_id before the authority block; a fixed64 field ends the token",
+       ["WireIgnored"], token(skipped, data, _pb_key(15, 1), bytes(8)))
+    ok("an unknown fixed32 field ends the token", ["WireIgnored"],
+       token(data, _pb_key(15, 5), bytes(4)))
+    ok("root_key_id as a 10-octet varint (the longest allowed)", ["WireIgnored"],
+       token(_pb_key(1, 0), b"\xff" * 9, b"\x01", data))
+    ok("an unknown field in the authority's SignedBlock (not signed)", ["WireIgnored"],
+       token(with_signed(_pb_int(15, 0)), proof))
+    one = [mint(), hop(1, AGENT[0], AGENT[1])]
+    parts = split(b.build(one))
+    ok("the authority block after the other block and the proof first", ["WireIgnored"],
+       token(*(raw for n, raw in parts if n == 4), *(raw for n, raw in parts if n == 3),
+             *(raw for n, raw in parts if n == 2)), expected(one))
+    # Protobuf defects (AIP-CHN-005).
+    for comment, tok in [
+        ("a varint field's value missing at the end", token(data, _pb_key(1, 0))),
+        ("a length-delimited field's length missing at the end", token(data, _pb_key(15, 2))),
+        ("an 11-octet varint", token(_pb_key(1, 0), b"\x80" * 10, b"\x01", data)),
+        ("a length running 3 octets past the end", token(data, _pb_key(15, 2), b"\x05ab")),
+        ("a fixed64 value one octet short", token(data, _pb_key(15, 1), bytes(7))),
+        ("a fixed32 value one octet short", token(data, _pb_key(15, 5), bytes(3))),
+        ("field number 0", token(data, b"\x00\x00")),
+        ("wire type 6", token(data, _pb_key(15, 6), bytes(8))),
+        ("wire type 7", token(data, _pb_key(15, 7), bytes(8))),
+        ("the authority field as a varint", token(_pb_int(2, 0), data)),
+        ("the authority field as a fixed64 holding a SignedBlock's three empty fields",
+         token(_pb_key(2, 1), _pb(1, b"") + _pb(2, b"") + _pb(3, b"") + _pb_int(15, 0), proof)),
+        ("a block field as a varint", token(data, _pb_int(3, 0))),
+        ("a block field as a fixed32", token(data, _pb_key(3, 5), bytes(4))),
+        ("the proof as a varint", token(with_signed(), _pb_int(4, 0))),
+        ("the proof as a fixed64", token(with_signed(), _pb_key(4, 1), bytes(8))),
+        ("the authority's signature as a varint", token(with_signed(_pb_int(3, 0), drop=3), proof)),
+        ("the authority's next key as a fixed32",
+         token(with_signed(_pb_key(2, 5) + bytes(4), drop=2), proof)),
+        ("the authority's block as a varint", token(with_signed(_pb_int(1, 0), drop=1), proof)),
+        ("the authority's external signature as a varint",
+         token(with_signed(_pb_int(4, 0)), proof)),
+    ]:
+        bad(comment, ["WireMalformed"], tok)
+    # Envelope shape (AIP-CHN-005).
+    for comment, tok in [
+        ("no proof", token(with_signed())),
+        ("no authority block", token(proof)),
+        ("the authority field twice", token(with_signed(), with_signed(), proof)),
+        ("the authority block carries an external signature",
+         token(with_signed(_pb(4, b"")), proof)),
+        ("the authority block lacks its block bytes", token(with_signed(drop=1), proof)),
+        ("the authority block lacks its next key", token(with_signed(drop=2), proof)),
+        ("the authority block lacks its signature", token(with_signed(drop=3), proof)),
+    ]:
+        bad(comment, ["EnvelopeShape"], tok)
+    # Block 0 as encoded (AIP-CHN-006): read before the signatures, so these are malformed
+    # although the altered block no longer verifies.
+    last = _OFFSET_SYM + len(symbols)
+    for comment, tok in [
+        ("a block 0 symbol that is not UTF-8", token(with_block(_pb(1, b"\xff")), proof)),
+        ("a block 0 symbol as a varint", token(with_block(_pb_int(1, 0)), proof)),
+        ("a block 0 fact without predicate", token(with_block(_pb(4, b"")), proof)),
+        ("a block 0 fact whose predicate has no name", token(with_block(_pb(4, _pb(1, b""))),
+                                                             proof)),
+        ("a block 0 fact named by symbol 28 (past the default table)",
+         token(with_block(_pb(4, _pb(1, _pb_int(1, 28)))), proof)),
+        (f"a block 0 fact named by symbol {last} (one past block 0's symbols)",
+         token(with_block(_pb(4, _pb(1, _pb_int(1, last)))), proof)),
+        ("a block 0 fact whose term is sent as a varint",
+         token(with_block(_pb(4, _pb(1, _pb_int(1, 0) + _pb_int(2, _OFFSET_SYM)))), proof)),
+        ("a block 0 fact as a fixed32", token(with_block(_pb_key(4, 5) + bytes(4)), proof)),
+        ("aip_authority's identity is an integer term sent length-delimited",
+         token(with_block(first_term=_pb(2, b"\x01")), proof)),
+    ]:
+        bad(comment, ["AuthorityEncoding"], tok)
+    # Block count (AIP-CHN-004): copies of one small appended block are counted before any
+    # signature is checked; at 24 blocks the copies then fail verification (AIP-CHN-013).
+    small = split(b.build([mint(), {"op": "append", "kind": "raw", "root": "root",
+                                    "code": "n(1);"}]))
+    blocks = [raw for n, raw in small if n == 3]
+    auth1 = next(raw for n, raw in small if n == 2)
+    proof1 = next(raw for n, raw in small if n == 4)
+    bad("24 blocks (block 1 and 22 copies): counted, then the copies fail verification",
+        ["BlockCount"], token(auth1, *blocks * 23, proof1), "aip_signature_invalid")
+    bad("25 blocks", ["BlockCount"], token(auth1, *blocks * 24, proof1), "aip_limit_exceeded")
+    bad("25 blocks with the authority block after the others", ["BlockCount"],
+        token(*blocks * 24, auth1, proof1), "aip_limit_exceeded")
+    return f.vf.build()
+
+
 def generate() -> dict[str, dict[str, Any]]:
     b = Builder.load(KEYS)
     out = {
@@ -1188,6 +1372,7 @@ def generate() -> dict[str, dict[str, Any]]:
         "chained/invocation.json": _invocation(b),
         "chained/revocation.json": _revocation(b),
         "chained/issuance.json": _issuance(b),
+        "chained/wire.json": _wire(b),
     }
     b.save()
     return out
