@@ -4,6 +4,7 @@ delegation, then MCP), both on loopback."""
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import subprocess
 import sys
@@ -30,6 +31,8 @@ from a2a.types.a2a_pb2 import (
     Message,
     Role,
     SendMessageRequest,
+    Task,
+    TaskState,
 )
 from google.protobuf import json_format
 from starlette.applications import Starlette
@@ -51,6 +54,7 @@ from aip.bindings.a2a import (
     agent_card_routes,
     assemble_artifacts,
     delegate_to,
+    verified_call,
     verify_artifact,
     verify_stream,
     with_aip_extension,
@@ -230,7 +234,45 @@ class _StreamExecutor(AgentExecutor):
         raise NotImplementedError
 
 
-def _stream_agent(url: str, *, signing: bool) -> Any:
+class _ChunkSigner(AgentExecutor):
+    """A broken agent: it signs its record over the last chunk it streams, not over the
+    artifact the chunks assemble into (AIP-A2A-046)."""
+
+    def __init__(self, verifier: BindingVerifier) -> None:
+        self.verifier = verifier
+
+    async def execute(self, context: RequestContext, event_queue: EventQueue) -> None:
+        call = verified_call(context)
+        assert call is not None and context.message is not None
+        task = new_task_from_user_message(context.message)
+        await event_queue.enqueue_event(task)
+        updater = TaskUpdater(event_queue, task.id, task.context_id)
+        await updater.add_artifact([new_text_part("llamas ")], artifact_id="a1")
+        record = self.verifier.complete(call, status="completed", result_hash=result_digest_a2a(
+            {"artifactId": "a1", "parts": [{"text": "hum"}]}))
+        await updater.add_artifact([new_text_part("hum")], artifact_id="a1", append=True,
+                                   last_chunk=True, metadata={"aip_completion": record})
+        await updater.complete()
+
+    async def cancel(self, context: RequestContext, event_queue: EventQueue) -> None:
+        raise NotImplementedError
+
+
+class _ForgetfulStore(InMemoryTaskStore):
+    """A broken task store: GetTask returns the task without its completion record
+    (AIP-A2A-048)."""
+
+    async def get(self, task_id: str, context: Any) -> Task | None:
+        task = await super().get(task_id, context)
+        if task is not None and task.status.state == TaskState.TASK_STATE_COMPLETED:
+            task = copy.deepcopy(task)
+            for artifact in task.artifacts:
+                if "aip_completion" in artifact.metadata:
+                    del artifact.metadata["aip_completion"]
+        return task
+
+
+def _stream_agent(url: str, *, signing: bool, broken: str = "") -> Any:
     check = BindingVerifier(Resolver(TrustStore(trusted_issuers=[PRINCIPAL.identity])),
                             audience=STREAMER.identity,
                             signing_key=STREAMER if signing else None,
@@ -243,8 +285,11 @@ def _stream_agent(url: str, *, signing: bool) -> Any:
         default_input_modes=["text/plain"], default_output_modes=["text/plain"],
         skills=[AgentSkill(id="answer", name="answer", description="answer", tags=["a"])]),
         check)
-    handler = DefaultRequestHandler(agent_executor=AIPAgentExecutor(_StreamExecutor(), check),
-                                    task_store=InMemoryTaskStore(), agent_card=card)
+    executor: AgentExecutor = AIPAgentExecutor(_StreamExecutor(), check)
+    if broken == "chunk-signed":
+        executor = _ChunkSigner(check)
+    store = _ForgetfulStore() if broken == "forgetful-store" else InMemoryTaskStore()
+    handler = DefaultRequestHandler(agent_executor=executor, task_store=store, agent_card=card)
     app = Starlette(routes=[
         *agent_card_routes(card, aip_identity={"id": STREAMER.identity}),
         *create_jsonrpc_routes(handler, "/a2a", context_builder=AIPCallContextBuilder())])
@@ -481,3 +526,24 @@ def test_assembling_a_malformed_stream_is_an_input_error(events: list[Any], why:
     with pytest.raises(AIPError) as err:
         assemble_artifacts(events)
     assert err.value.code == "aip_input_invalid" and why in str(err.value)
+
+
+@pytest.mark.parametrize(("broken", "signing", "why"), [
+    ("", False, "carries no completion record"),
+    ("chunk-signed", True, "result_hash"),
+    ("forgetful-store", True, "GetTask returns another completion record"),
+])
+def test_the_probe_catches_a_broken_streaming_agent(tmp_path: Path, broken: str, signing: bool,
+                                                    why: str) -> None:
+    # The probe's stream checks (AIP-A2A-044..048), each shown to fail on a broken agent.
+    key_file = tmp_path / "issuer.json"
+    key_file.write_text(dumps_key(PRINCIPAL))
+    port = free_port()
+    with LoopbackServer(_stream_agent(f"http://127.0.0.1:{port}", signing=signing,
+                                      broken=broken), port=port) as url:
+        result = run_probe(ProbeConfig(profile="a2a", url=url + "/a2a",
+                                       issuer=load_identity(key_file)))
+    outcomes = {r.case.flags[0]: (r.outcome, r.reason) for r in result.records}
+    for name in ("completion-stream-compact", "completion-stream-chained"):
+        assert outcomes[name][0] == "failed" and why in outcomes[name][1], outcomes[name]
+    assert outcomes["valid-compact"] == ("passed", "")

@@ -138,7 +138,7 @@ def research_agent(principal: str, key: SigningKey, url: str, tool_url: str, too
         name="research agent", description="finds facts", version="1.0",
         supported_interfaces=[AgentInterface(url=url + "/a2a", protocol_binding="JSONRPC",
                                            protocol_version="1.0")],
-        capabilities=AgentCapabilities(streaming=False),
+        capabilities=AgentCapabilities(streaming=True),
         default_input_modes=["text/plain"], default_output_modes=["text/plain"],
         skills=[AgentSkill(id="research", name="research", description="research a topic",
                            tags=["research"])]), check)
