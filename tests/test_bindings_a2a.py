@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import hashlib
 import json
 import subprocess
 import sys
@@ -41,6 +42,7 @@ from aip import AIPError, Resolver, TrustStore, generate_key, verify_audit
 from aip._chained import chain_mint
 from aip._compact import issue_token
 from aip._completion_wire import result_digest_a2a
+from aip._encoding import canonical_json
 from aip._keys import dumps_key
 from aip._replay import MemoryReplayCache
 from aip.bindings import BindingVerifier, ChainedSigner, CompactSigner, report_completion
@@ -547,3 +549,18 @@ def test_the_probe_catches_a_broken_streaming_agent(tmp_path: Path, broken: str,
     for name in ("completion-stream-compact", "completion-stream-chained"):
         assert outcomes[name][0] == "failed" and why in outcomes[name][1], outcomes[name]
     assert outcomes["valid-compact"] == ("passed", "")
+
+
+def test_the_spec_example_of_a_stream_assembles_as_stated() -> None:
+    # spec/bindings.md, "Streamed tasks": the example's assembled artifact, the bytes it says
+    # are hashed, and the GetTask artifact that follows it.
+    text = (ROOT / "spec" / "bindings.md").read_text()
+    section = text.split("#### Streamed tasks", 1)[1]
+    blocks = section.split("```json\n")
+    stream = [json.loads(line) for line in blocks[1].split("```", 1)[0].splitlines()]
+    stored = json.loads(blocks[2].split("```", 1)[0])
+    [artifact] = assemble_artifacts(stream)
+    assert artifact == stored
+    stated = section.split("is the digest of\n`", 1)[1].split("`", 1)[0]
+    assert canonical_json({k: v for k, v in artifact.items() if k != "metadata"}) == stated.encode()
+    assert result_digest_a2a(artifact) == "sha256:" + hashlib.sha256(stated.encode()).hexdigest()
