@@ -209,6 +209,13 @@ class _StreamExecutor(AgentExecutor):
         assert context.message is not None
         what = context.message.parts[0].text
         task = new_task_from_user_message(context.message)
+        if what == "whole":  # the task sent once, whole, in its final state
+            task.artifacts.add(artifact_id="a0").parts.append(new_text_part("first"))
+            task.artifacts.add(artifact_id="a1", name="whole").parts.append(
+                new_text_part("all at once"))
+            task.status.state = TaskState.TASK_STATE_COMPLETED
+            await event_queue.enqueue_event(task)
+            return
         await event_queue.enqueue_event(task)
         updater = TaskUpdater(event_queue, task.id, task.context_id)
         await updater.start_work()
@@ -564,3 +571,16 @@ def test_the_spec_example_of_a_stream_assembles_as_stated() -> None:
     stated = section.split("is the digest of\n`", 1)[1].split("`", 1)[0]
     assert canonical_json({k: v for k, v in artifact.items() if k != "metadata"}) == stated.encode()
     assert result_digest_a2a(artifact) == "sha256:" + hashlib.sha256(stated.encode()).hexdigest()
+
+
+def test_a_task_sent_whole_in_its_final_state_carries_the_record(
+        stream_urls: tuple[str, str]) -> None:
+    # AIP-A2A-045 (a stream that ends with a task event), AIP-A2A-048
+    auth = _auth("chained")
+    events = _stream(stream_urls[0], auth, "whole")
+    assert events[-1]["task"]["status"]["state"] == "TASK_STATE_COMPLETED"
+    first, last = assemble_artifacts(events)
+    assert "aip_completion" in last["metadata"] and "metadata" not in first
+    audit = auth.verify_stream(events, resolver=RESOLVER)
+    assert audit.completion is not None and audit.completion["status"] == "completed"
+    assert _get_task(stream_urls[0], _task_id(events))["artifacts"] == [first, last]

@@ -68,9 +68,13 @@ class _CompletingQueue(EventQueue):
 
     async def enqueue_event(self, event: Any) -> None:
         if isinstance(event, Task):
-            if event.status.state in _TERMINAL:
-                self._complete_task(event)
-            self._task.CopyFrom(event)
+            # The a2a-sdk stores only the first Task of a task and ignores a later one (it logs
+            # "Ignoring task replacement"); a record on an ignored Task would be missing from
+            # GetTask (AIP-A2A-048), so only the first is completed or followed.
+            if not self._task.id:
+                if event.status.state in _TERMINAL:
+                    self._complete_task(event)
+                self._task.CopyFrom(event)
         elif isinstance(event, TaskArtifactUpdateEvent):
             try:
                 append_artifact_to_task(self._task, event)
