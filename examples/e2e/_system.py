@@ -4,8 +4,9 @@ both built on the real SDKs, served by uvicorn, verifying every hop with AIP.
 Both servers hold their own identity key, so each result comes back with a signed completion
 record (spec/completion.md): the tool server completes the research agent's chain with a
 completion block (``_meta["aip/completion"]``), the research agent checks it, passes it on in
-its artifact's metadata (``aip_tool_completion``), and its own binding completes the A2A task
-(``metadata.aip_completion``). Each server also notes what it saw in a small event log (``Audit``).
+its artifact's metadata (``aip_tool_completion``), and its own binding (``AIPAgentExecutor``)
+completes the A2A task (``metadata.aip_completion``). Each server also notes what it saw in a
+small event log (``Audit``).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from aip import Resolver, SigningKey, TrustStore
 from aip._replay import MemoryReplayCache
 from aip.bindings import BindingVerifier, ChainedSigner, current_call, report_completion
 from aip.bindings.a2a import (
+    AIPAgentExecutor,
     AIPAgentGuard,
     AIPCallContextBuilder,
     agent_card_routes,
@@ -136,12 +138,15 @@ def research_agent(principal: str, key: SigningKey, url: str, tool_url: str, too
         name="research agent", description="finds facts", version="1.0",
         supported_interfaces=[AgentInterface(url=url + "/a2a", protocol_binding="JSONRPC",
                                            protocol_version="1.0")],
-        capabilities=AgentCapabilities(streaming=False),
+        capabilities=AgentCapabilities(streaming=True),
         default_input_modes=["text/plain"], default_output_modes=["text/plain"],
         skills=[AgentSkill(id="research", name="research", description="research a topic",
                            tags=["research"])]), check)
     handler = DefaultRequestHandler(
-        agent_executor=ResearchExecutor(key, check.resolver, tool_url, tool_id, audit),
+        # AIPAgentExecutor adds the signed completion record to the task's events, so the
+        # answer, a stream and a later GetTask all carry the same record.
+        agent_executor=AIPAgentExecutor(
+            ResearchExecutor(key, check.resolver, tool_url, tool_id, audit), check),
         task_store=InMemoryTaskStore(), agent_card=card)
     app = Starlette(routes=[
         *agent_card_routes(card, aip_identity={"id": key.identity}),

@@ -54,6 +54,8 @@ PROFILE_REQUIREMENTS: dict[str, dict[str, tuple[str, ...]]] = {
         "bind": ("AIP-A2A-011",),
         "complete": ("AIP-A2A-040", "AIP-A2A-041", "AIP-A2A-042", "AIP-CMP-030",
                      "AIP-CMP-032"),
+        "stream": ("AIP-A2A-040", "AIP-A2A-044", "AIP-A2A-045", "AIP-A2A-046", "AIP-A2A-047",
+                   "AIP-A2A-048", "AIP-CMP-030", "AIP-CMP-032"),
     },
 }
 
@@ -155,6 +157,17 @@ PROBE_CASES: tuple[ProbeCase, ...] = (
               "signed by the audience's key and bound to the invocation and the result",
               ("AIP-CMP-001", "AIP-CMP-002", "AIP-CMP-003", "AIP-CMP-007", "AIP-CMP-017",
                "AIP-AUD-001"), ("carry", "complete"), ("http", "mcp", "a2a")),
+    # A2A streams (spec/bindings.md, "Streamed tasks"): the same checks on a task sent with
+    # SendStreamingMessage, over the artifact assembled from its chunks, and GetTask after it.
+    ProbeCase("completion-stream-compact", "compact", None,
+              "a valid compact SendStreamingMessage's stream carries the receipt in the last "
+              "artifact update, over the artifact as assembled, and GetTask returns it unchanged",
+              ("AIP-CMP-002", "AIP-CMP-042", "AIP-CMP-043"), ("carry", "stream"), ("a2a",)),
+    ProbeCase("completion-stream-chained", "chained", None,
+              "a valid chained SendStreamingMessage's stream carries the completed chain in the "
+              "last artifact update, over the artifact as assembled, and GetTask returns it",
+              ("AIP-CMP-001", "AIP-CMP-002", "AIP-CMP-003", "AIP-CMP-007"), ("carry", "stream"),
+              ("a2a",)),
 )
 
 

@@ -68,6 +68,7 @@ class Reply:
     body: Any  # decoded JSON, or None
     raw: bytes = b""  # the body as received, content coding removed (HTTP)
     completion_headers: tuple[str, ...] = ()  # every AIP-Completion value (HTTP)
+    events: tuple[Any, ...] = ()  # the results of a stream, in order (A2A streams)
 
 
 class BadRecord(Exception):
@@ -90,6 +91,7 @@ class Target(Protocol):
     audience: str
     tool: str
     record_optional: bool
+    stream: bool  # the case being run streams its answer (A2A SendStreamingMessage)
 
     def operation(self) -> str: ...
     def arguments(self, tampered: bool) -> dict[str, Any]: ...
@@ -127,6 +129,7 @@ def _json_or_sse(data: bytes, content_type: str, want_id: Any) -> Any:
 class _Base:
     profile = ""
     record_optional = False  # whether a valid call may come back without a completion record
+    stream = False
 
     def __init__(self, config: ProbeConfig, client: httpx.Client) -> None:
         self.config = config
@@ -302,8 +305,12 @@ class A2aTarget(_Base):
 
     def __init__(self, config: ProbeConfig, client: httpx.Client) -> None:
         super().__init__(config, client)
-        if not self.audience or not self.tool:
+        self.streams = False  # whether the agent card declares capabilities.streaming
+        try:
             self._discover()
+        except httpx.HTTPError:
+            if not self.audience or not self.tool:
+                raise
         if not self.tool:
             raise ConformanceError("probe a2a needs --tool (the skill id to call)")
         if not self.audience:
@@ -320,6 +327,7 @@ class A2aTarget(_Base):
             return
         if not isinstance(card, dict):
             return
+        self.streams = (card.get("capabilities") or {}).get("streaming") is True
         for ext in ((card.get("capabilities") or {}).get("extensions") or []):
             if isinstance(ext, dict) and ext.get("uri") == A2A_EXTENSION_URI:
                 aud = (ext.get("params") or {}).get("audience")
@@ -333,7 +341,7 @@ class A2aTarget(_Base):
             self.tool = str(skills[0].get("id", ""))
 
     def operation(self) -> str:
-        return "SendMessage"
+        return "SendStreamingMessage" if self.stream else "SendMessage"
 
     def _parts(self, tampered: bool) -> list[dict[str, Any]]:
         return [{"text": self.config.text + (" (tampered)" if tampered else "")}]
@@ -343,17 +351,32 @@ class A2aTarget(_Base):
 
     def send(self, headers: Mapping[str, str], tampered: bool) -> Reply:
         rid = secrets.randbelow(2**31) + 1
-        message = {"jsonrpc": "2.0", "id": rid, "method": "SendMessage", "params": {"message": {
-            "messageId": str(uuid.uuid4()), "role": "ROLE_USER", "parts": self._parts(tampered),
-            "metadata": {"aip_skill": self.tool}}}}
-        return self._post(self.config.url, {"content-type": "application/json",
-                                            "a2a-version": "1.0", **headers},
-                          json.dumps(message).encode(), rid)
+        message = {"jsonrpc": "2.0", "id": rid, "method": self.operation(), "params": {
+            "message": {"messageId": str(uuid.uuid4()), "role": "ROLE_USER",
+                        "parts": self._parts(tampered), "metadata": {"aip_skill": self.tool}}}}
+        headers = {"content-type": "application/json", "a2a-version": "1.0", **headers}
+        if not self.stream:
+            return self._post(self.config.url, headers, json.dumps(message).encode(), rid)
+        with self.client.stream("POST", self.config.url, headers=headers,
+                                content=json.dumps(message).encode()) as response:
+            data = _read(response)
+            ctype = response.headers.get("content-type", "")
+            got = {k.lower(): v for k, v in response.headers.items()}
+        if "text/event-stream" not in ctype:  # an error answered before the stream began
+            return Reply(response.status_code, got, _json_or_sse(data, ctype, rid))
+        messages = _sse_messages(data, rid)
+        errors = [m for m in messages if "error" in m]
+        # The stream is scored like one answer: its first error, else its first result.
+        body = errors[0] if errors else (messages[0] if messages else None)
+        return Reply(response.status_code, got, body,
+                     events=tuple(m.get("result") for m in messages if "result" in m))
 
     def outcome(self, reply: Reply) -> tuple[bool, str | None, int | None]:
         return _jsonrpc_outcome(reply, tool_error_is_failure=False)
 
     def completion(self, reply: Reply) -> tuple[Any, str, str]:
+        if self.stream:
+            return self._stream_completion(reply)
         # AIP-A2A-040..042 / AIP-CMP-032: the last artifact's metadata.aip_completion, over the
         # artifact sans metadata.
         result = reply.body.get("result") if isinstance(reply.body, dict) else None
@@ -366,6 +389,111 @@ class A2aTarget(_Base):
         value = {k: v for k, v in artifact.items() if k != "metadata"}
         return (record, craft.token_digest_bytes(jcs(value)),
                 "the task's last artifact's metadata.aip_completion")
+
+
+    def _stream_completion(self, reply: Reply) -> tuple[Any, str, str]:
+        # AIP-A2A-045..047: the record is in the metadata of the last artifact as assembled from
+        # the stream, over that artifact without metadata, and sits in no status update.
+        artifacts, task_id = _assemble(reply.events)
+        for event in reply.events:
+            update = event.get("statusUpdate") if isinstance(event, dict) else None
+            meta = update.get("metadata") if isinstance(update, dict) else None
+            if isinstance(meta, dict) and "aip_completion" in meta:
+                raise BadRecord("a status update carries a completion record (AIP-A2A-047)")
+        where = "metadata.aip_completion of the streamed task's last artifact, as assembled"
+        if not artifacts:
+            return None, "", where
+        artifact = artifacts[-1]
+        metadata = artifact.get("metadata")
+        record = metadata.get("aip_completion") if isinstance(metadata, dict) else None
+        if record is not None and task_id is not None:
+            self._check_stored(task_id, artifact)
+        value = {k: v for k, v in artifact.items() if k != "metadata"}
+        return record, craft.token_digest_bytes(jcs(value)), where
+
+    def _check_stored(self, task_id: str, streamed: Mapping[str, Any]) -> None:
+        # AIP-A2A-048: GetTask returns the artifact as assembled, with the same record. An agent
+        # may answer GetTask only to callers it authenticates otherwise; an error answer is not
+        # held against it here.
+        rid = secrets.randbelow(2**31) + 1
+        request = {"jsonrpc": "2.0", "id": rid, "method": "GetTask", "params": {"id": task_id}}
+        reply = self._post(self.config.url, {"content-type": "application/json",
+                                             "a2a-version": "1.0"},
+                           json.dumps(request).encode(), rid)
+        task = reply.body.get("result") if isinstance(reply.body, dict) else None
+        if not isinstance(task, dict):
+            return
+        artifacts = task.get("artifacts")
+        stored = artifacts[-1] if isinstance(artifacts, list) and artifacts else None
+        if not isinstance(stored, dict):
+            raise BadRecord("GetTask returns the streamed task without its artifact (AIP-A2A-048)")
+        record = (stored.get("metadata") or {}).get("aip_completion") \
+            if isinstance(stored.get("metadata"), dict) else None
+        if record != streamed["metadata"]["aip_completion"]:
+            raise BadRecord("GetTask returns another completion record than the stream's "
+                            "(AIP-A2A-048)")
+        if {k: v for k, v in stored.items() if k != "metadata"} != \
+                {k: v for k, v in streamed.items() if k != "metadata"}:
+            raise BadRecord("GetTask returns another artifact than the stream assembled "
+                            "(AIP-A2A-048)")
+
+
+def _sse_messages(data: bytes, want_id: Any) -> list[dict[str, Any]]:
+    out = []
+    for line in data.decode("utf-8", "replace").splitlines():
+        if line.startswith("data:"):
+            try:
+                message = json.loads(line[5:].strip())
+            except ValueError:
+                continue
+            if isinstance(message, dict) and message.get("id") == want_id:
+                out.append(message)
+    return out
+
+
+def _assemble(events: Sequence[Any]) -> tuple[list[dict[str, Any]], str | None]:
+    """The artifacts of a streamed task as AIP-A2A-046 assembles them, and the task's id."""
+    artifacts: list[dict[str, Any]] = []
+    task_id: str | None = None
+    for event in events:
+        if not isinstance(event, dict):
+            raise BadRecord("a stream result is not a JSON object")
+        if isinstance(event.get("task"), dict):
+            task = event["task"]
+            task_id = task["id"] if isinstance(task.get("id"), str) else task_id
+            found = task.get("artifacts", [])
+            if not isinstance(found, list) or not all(isinstance(a, dict) for a in found):
+                raise BadRecord("a streamed task's artifacts are not an array of objects")
+            artifacts = [copy.deepcopy(a) for a in found]
+            continue
+        update = event.get("artifactUpdate")
+        if update is None:
+            continue
+        artifact = update.get("artifact") if isinstance(update, dict) else None
+        if not isinstance(artifact, dict) or not isinstance(artifact.get("artifactId"), str):
+            raise BadRecord("an artifact update carries no artifact with an artifactId")
+        if task_id is None and isinstance(update.get("taskId"), str):
+            task_id = update["taskId"]
+        at = next((i for i, a in enumerate(artifacts)
+                   if a.get("artifactId") == artifact["artifactId"]), None)
+        if update.get("append") is not True:
+            if at is None:
+                artifacts.append(copy.deepcopy(artifact))
+            else:
+                artifacts[at] = copy.deepcopy(artifact)
+            continue
+        if at is None:
+            raise BadRecord("an artifact update appends to an artifact never sent (AIP-A2A-046)")
+        parts, meta = artifact.get("parts", []), artifact.get("metadata", {})
+        old_parts, old_meta = artifacts[at].get("parts", []), artifacts[at].get("metadata", {})
+        if not all(isinstance(x, list) for x in (parts, old_parts)) or \
+                not all(isinstance(x, dict) for x in (meta, old_meta)):
+            raise BadRecord("an artifact's parts or metadata have the wrong type")
+        if parts:
+            artifacts[at]["parts"] = [*old_parts, *copy.deepcopy(parts)]
+        if "metadata" in artifact:
+            artifacts[at]["metadata"] = {**old_meta, **copy.deepcopy(meta)}
+    return artifacts, task_id
 
 
 def _jsonrpc_outcome(reply: Reply, *, tool_error_is_failure: bool) -> tuple[bool, str | None, int | None]:
@@ -456,7 +584,7 @@ class Battery:
         t = self._token
         if name == "no-token":
             return Attempt({})
-        if name in ("valid-compact", "completion-compact"):
+        if name in ("valid-compact", "completion-compact", "completion-stream-compact"):
             tok = t()
             proof = self._proof(tok)
             return Attempt(_auth(tok, proof), token=tok, proof=proof)
@@ -513,7 +641,7 @@ class Battery:
             tok = t()
             return Attempt(_auth(tok, self._proof(tok, signer=craft.fresh_identity().key)))
         chained: dict[str, dict[str, Any]] = {
-            "valid-chained": {}, "completion-chained": {},
+            "valid-chained": {}, "completion-chained": {}, "completion-stream-chained": {},
             "chained-no-invocation": {"invocation": False},
             "chained-wrong-audience": {"audience": OTHER_AUDIENCE},
             "chained-other-tool": {"tool": OTHER_TOOL},
@@ -641,6 +769,13 @@ def run_probe(config: ProbeConfig, *, progress: Callable[[int, int, Case], None]
                 if progress:
                     progress(index - 1, len(cases), record_case)
                 t0 = time.perf_counter()
+                target.stream = case.name.startswith("completion-stream-")
+                if target.stream and not getattr(target, "streams", False):
+                    records.append(CaseRecord(
+                        case=record_case, outcome="skipped", got=None,
+                        reason="the agent card does not declare capabilities.streaming",
+                        duration_ms=0.0))
+                    continue
                 try:
                     attempt = battery.attempt(case.name)
                     replies = [target.send(attempt.headers, attempt.tampered)

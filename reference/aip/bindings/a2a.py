@@ -13,19 +13,24 @@ the JSON-RPC method, tool = the skill in ``message.metadata.aip_skill``, argumen
 ``{"parts": <message parts as received>}``. A chain delegated to this agent for onward calls
 travels in ``message.metadata.aip_delegation`` and is verified too (AIP-A2A-020).
 
-When the verifier holds the agent's ``signing_key``, the guard completes every ``SendMessage``
-whose task ends ``COMPLETED`` or ``FAILED``: the signed completion record goes into
-``metadata.aip_completion`` of the task's last artifact, over ``result_digest_a2a`` of that
-artifact (AIP-A2A-040..042). The executor may report usage and cost with
-:func:`~aip.bindings.report_completion`. The caller checks it with :func:`verify_artifact`.
+Completion records come from the executor's side, so that the stored task keeps them::
+
+    handler = DefaultRequestHandler(agent_executor=AIPAgentExecutor(MyExecutor(), verifier), ...)
+
+When the verifier holds the agent's ``signing_key``, every verified ``SendMessage`` and
+``SendStreamingMessage`` whose task ends ``COMPLETED`` or ``FAILED`` with an artifact gets a
+signed record in ``metadata.aip_completion`` of the task's last artifact, over
+``result_digest_a2a`` of that artifact as assembled from its chunks (AIP-A2A-040..048); a stream
+carries it in a last chunk of that artifact without parts, and ``GetTask`` returns the same
+record. The executor may report usage and cost with :func:`~aip.bindings.report_completion`.
+The caller checks it with :func:`verify_artifact` (a task it got whole) or
+:func:`verify_stream` (a streamed task).
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import time
-from collections.abc import Generator, Mapping, MutableMapping, Sequence
+from collections.abc import Generator, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -46,6 +51,7 @@ from .._keys import SigningKey
 from .._proof import Invocation
 from .._resolver import Resolver
 from .._time import DEFAULT_SKEW
+from ._a2a_completion import AIPAgentExecutor, assemble_artifacts
 from ._asgi import SCOPE_KEY, ASGIApp, Receive, Scope, Send, read_body, replay_receive, send_error, store_call
 from ._core import (
     AUTH_SCHEME,
@@ -56,9 +62,7 @@ from ._core import (
     Credentials,
     SentLog,
     VerifiedCall,
-    collect_report,
     request_credentials,
-    reset_report,
     safe_error,
     sign_completion,
     verify_completion,
@@ -71,17 +75,20 @@ __all__ = [
     "EXTENSION_URI",
     "METHODS",
     "AIPA2AAuth",
+    "AIPAgentExecutor",
     "AIPAgentGuard",
     "AIPCallContextBuilder",
     "Forwarded",
     "agent_card_routes",
     "artifact_completion",
+    "assemble_artifacts",
     "complete_response",
     "delegate_to",
     "forwarded_delegation",
     "message_invocation",
     "verified_call",
     "verify_artifact",
+    "verify_stream",
     "with_aip_extension",
 ]
 
@@ -206,18 +213,9 @@ class AIPAgentGuard:
             await send_error(send, safe_error(exc), self.verifier.audience,
                              jsonrpc_id=request_id, jsonrpc=True)
             return
-        verified = scope.get(SCOPE_KEY)
-        if not isinstance(verified, VerifiedCall) or self.verifier.signing_key is None:
-            await self.app(scope, replay_receive(body, receive), send)
-            return
-        # The executor runs in tasks created below, which inherit the report being collected.
-        report, collecting = collect_report()
-        started = time.perf_counter()
-        try:
-            await self.app(scope, replay_receive(body, receive),
-                           _Completing(send, self.verifier, verified, report, started))
-        finally:
-            reset_report(collecting)
+        # Completion records are added by AIPAgentExecutor where the task's events are made,
+        # so that the stored task (GetTask) keeps the record the answer carried (AIP-A2A-048).
+        await self.app(scope, replay_receive(body, receive), send)
 
 
 _TERMINAL = {"TASK_STATE_COMPLETED": "completed", "completed": "completed",
@@ -228,9 +226,11 @@ def complete_response(body: Any, verifier: BindingVerifier, call: VerifiedCall, 
                       report: CompletionReport | None = None,
                       elapsed_ms: int | None = None) -> bool:
     """Put the completion record of ``call`` into a ``SendMessage`` JSON-RPC response ``body``
-    (in place): in ``metadata.aip_completion`` of the task's last artifact, when the task is
-    ``COMPLETED`` (status ``completed``) or ``FAILED`` (``failed``) and the artifact has no
-    record yet (AIP-A2A-041, AIP-A2A-042). Returns whether a record was added."""
+    (in place), for an agent whose answers are made without an a2a-sdk task store (one with a
+    store uses :class:`AIPAgentExecutor`, so that ``GetTask`` shows the record too): in
+    ``metadata.aip_completion`` of the task's last artifact, when the task is ``COMPLETED``
+    (status ``completed``) or ``FAILED`` (``failed``) and the artifact has no record yet
+    (AIP-A2A-041, AIP-A2A-042). Returns whether a record was added."""
     result = body.get("result") if isinstance(body, dict) else None
     task = result.get("task", result) if isinstance(result, dict) else None
     if not isinstance(task, dict):
@@ -252,53 +252,6 @@ def complete_response(body: Any, verifier: BindingVerifier, call: VerifiedCall, 
         return False
     artifact["metadata"] = {**(metadata or {}), META_COMPLETION: record}
     return True
-
-
-class _Completing:
-    """An ASGI ``send`` that holds back a JSON response to complete its task (the executor has
-    finished by then: a ``SendMessage`` answer is sent when the task settles)."""
-
-    def __init__(self, send: Send, verifier: BindingVerifier, call: VerifiedCall,
-                 report: CompletionReport, started: float) -> None:
-        self.send, self.verifier, self.call = send, verifier, call
-        self.report, self.started = report, started
-        self.start: MutableMapping[str, Any] | None = None
-        self.chunks: list[bytes] = []
-        self.passthrough = False
-
-    async def __call__(self, message: MutableMapping[str, Any]) -> None:
-        if self.passthrough:
-            await self.send(message)
-            return
-        if message["type"] == "http.response.start":
-            given = {k.lower(): v for k, v in message.get("headers", [])}
-            json_body = given.get(b"content-type", b"").startswith(b"application/json")
-            if message.get("status") != 200 or not json_body:
-                self.passthrough = True
-                await self.send(message)
-                return
-            self.start = message
-            return
-        if message["type"] != "http.response.body" or self.start is None:
-            await self.send(message)
-            return
-        self.chunks.append(message.get("body", b""))
-        if message.get("more_body", False):
-            return
-        data = b"".join(self.chunks)
-        try:
-            body = json.loads(data)
-            if complete_response(body, self.verifier, self.call, report=self.report,
-                                 elapsed_ms=int((time.perf_counter() - self.started) * 1000)):
-                data = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
-        except Exception as exc:  # the answer goes out as the agent made it, without a record
-            _log.warning("no completion record for invocation %s: %s", self.call.jti,
-                         safe_error(exc).code)
-        headers = [(k, v) for k, v in self.start.get("headers", [])
-                   if k.lower() != b"content-length"]
-        headers.append((b"content-length", str(len(data)).encode()))
-        await self.send({**self.start, "headers": headers})
-        await self.send({"type": "http.response.body", "body": data, "more_body": False})
 
 
 def _opt_str(metadata: Any, name: str) -> str | None:
@@ -348,6 +301,23 @@ def verify_artifact(artifact: Mapping[str, Any], sent: Credentials, *, resolver:
                              now=now, skew=skew, require=require)
 
 
+def verify_stream(events: Iterable[Any], sent: Credentials, *, resolver: Resolver,
+                  now: int | None = None, skew: int = DEFAULT_SKEW,
+                  require: bool = True) -> AuditRecord | None:
+    """Check the completion record of a task streamed with ``SendStreamingMessage``: the
+    stream's results (JSON, as received, in order) are assembled into the task's artifacts
+    (AIP-A2A-046) and the record of the last one is checked against the credentials ``sent``
+    and the digest of that assembled artifact (AIP-A2A-049)."""
+    artifacts = assemble_artifacts(events)
+    if not artifacts:
+        if require:
+            raise AIPError("aip_completion_invalid",
+                           "the streamed task has no artifact, so no completion record")
+        return None
+    return verify_artifact(artifacts[-1], sent, resolver=resolver, now=now, skew=skew,
+                           require=require)
+
+
 def delegate_to(token: str, delegator: SigningKey, *, delegate: str, scopes: Sequence[str],
                 context: str, resolver: Resolver, now: int) -> str:
     """The narrower chain to put in ``metadata.aip_delegation`` when forwarding a task."""
@@ -378,6 +348,14 @@ class AIPA2AAuth(httpx.Auth):
         audit = verify_artifact(artifact, sent, resolver=resolver, now=now, skew=skew)
         assert audit is not None
         return audit
+
+    def verify_stream(self, events: Iterable[Any], *, resolver: Resolver,
+                      now: int | None = None, skew: int = DEFAULT_SKEW) -> AuditRecord:
+        """Check the completion record of a task streamed through this client against the
+        artifact assembled from the stream's results (AIP-A2A-049); the audit record."""
+        artifacts = assemble_artifacts(events)
+        return self.verify_artifact(artifacts[-1] if artifacts else {}, resolver=resolver,
+                                    now=now, skew=skew)
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, Any, None]:
         if request.method == "POST" and request.content:
