@@ -95,6 +95,34 @@ def prune_rechecked(before: dict[str, dict[str, str]]) -> list[str]:
     return sorted(changed)
 
 
+# mutmut's exit codes (mutmut.stats.status_by_exit_code) of the verdicts --rejudge resets:
+# survived (0), no tests (5, 33) and timeouts (24, -24, 36, 152, 255).
+_REJUDGED_EXIT_CODES = {0, 5, 33, 24, -24, 36, 152, 255}
+
+
+def reset_for_rejudge() -> int:
+    """Make mutmut judge again every mutant that is not a clean kill, against today's vectors.
+    mutmut maps tests to functions once (``mutmut-stats.json``) and only adds tests with NEW
+    names; a vector file that gained cases in the middle renumbers the later ones, so their
+    names are old and their mapping stale. Removing the stats makes mutmut trace every test
+    again; resetting the verdicts of survivors, "no tests" and timeouts makes it run them
+    again. Kills stay: a vector that killed a mutant still does. Re-check records are then
+    superseded (they stood in for exactly this run) and are removed."""
+    count = 0
+    for meta in sorted((STAGE / "mutants" / "src" / "aip").glob("*.py.meta")):
+        data = json.loads(meta.read_text(encoding="utf-8"))
+        codes = data["exit_code_by_key"]
+        for key, code in codes.items():
+            if code in _REJUDGED_EXIT_CODES:
+                codes[key] = None
+                count += 1
+        meta.write_text(json.dumps(data), encoding="utf-8")
+    (STAGE / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
+    for path in HERE.glob(RECHECKED_GLOB):
+        path.unlink()
+    return count
+
+
 def prepare(files: list[str]) -> None:
     if STAGE.exists():
         shutil.rmtree(STAGE)
@@ -303,6 +331,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--resume", action="store_true",
                         help="continue the last run in build/mutation with today's reference "
                              "(mutmut keeps the verdicts of unchanged functions)")
+    parser.add_argument("--rejudge", action="store_true",
+                        help="with --resume: judge again every survivor, 'no tests' and "
+                             "timeout against today's vectors, with freshly traced tests")
     args = parser.parse_args(argv)
     files = args.files.split(",") if args.files else list(FILES)
     seconds = None
@@ -310,6 +341,8 @@ def main(argv: list[str] | None = None) -> int:
         before = None
         if args.resume and STAGE.exists():
             before = restage()
+            if args.rejudge:
+                print(f"reset {reset_for_rejudge()} verdicts to judge again", file=sys.stderr)
         else:
             prepare(files)
         seconds = run(args.jobs)
