@@ -1169,6 +1169,8 @@ def _issuance_bounds(b: Builder, vf: VectorFile, check: dict[str, str]) -> None:
     vf.add(t, "a budget ceiling equal to the holder's", ["Inherited"],
            {**on_budget, "budget_ceiling": 300})
     vf.add(t, "a lower budget ceiling", ["Inherited"], {**on_budget, "budget_ceiling": 120})
+    vf.add(t, "a budget ceiling of 0, the smallest allowed (nothing may be spent)", ["Inherited"],
+           {**on_budget, "budget_ceiling": 0})
     vf.add(t, "a budget ceiling above the last hop's but below block 0's", ["DelegateRefusal"],
            {**on_budget, "budget_ceiling": 400}, error="aip_budget_exceeded")
     principal = b64url(b.build([mint(principal=AGENT[5])]))
