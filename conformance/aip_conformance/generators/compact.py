@@ -185,6 +185,8 @@ DIGEST_NOTES: dict[str, dict[str, Any]] = {
     "Match": {"description": "Exact, prefix and '*' matching of a tool call.",
               "requirements": ["AIP-SCOPE-004", "AIP-SCOPE-005", "AIP-SCOPE-006"]},
     "Within": {"description": "Attenuation: one scope set within another.", "requirements": ["AIP-SCOPE-007"]},
+    "ToolName": {"description": "A tool name must make an exact scope tool:N (at most 251 characters); "
+                                "any other tool is an input error.", "requirements": ["AIP-SCOPE-008"]},
 }
 
 
@@ -937,6 +939,13 @@ def _digests() -> dict[str, Any]:
                {"scope": scope}, error="aip_token_malformed")
     vf.add(s, "256 characters is the limit", ["Grammar"], {"scope": ["a" * 256]}, expected={"scope": ["a" * 256]})
     vf.add(s, "64 scopes is the limit", ["List"], {"scope": [f"tool:t{i}" for i in range(64)]}, expected={})
+    long_tool = ":".join(["t" * 49] * 5) + "xx"  # 251 characters of the exact production
+    vf.add(s, "a tool name of 251 characters (tool:N is 256)", ["ToolName", "Match"],
+           {"scope": ["tool:*"], "tool": long_tool}, expected={"allowed": True})
+    vf.add(s, "a tool name of 252 characters", ["ToolName"], {"scope": ["tool:*"], "tool": long_tool + "x"},
+           error="aip_input_invalid")
+    for tool, why in [("fs read", "a space"), ("fs:", "an empty last segment"), ("", "empty"), (7, "a number")]:
+        vf.add(s, f"a tool name that is {why}", ["ToolName"], {"scope": ["*"], "tool": tool}, error="aip_input_invalid")
     return vf.build()
 
 
