@@ -412,6 +412,17 @@ def _documents() -> dict[str, Any]:
                   payload=json.dumps({k: v for k, v in _document(name="Agent \u00e9", extensions={"n": 1e2}).items()},
                                      sort_keys=True).encode())
     bad("signed over sorted json.dumps as draft-01's SDK did", ["Draft01Canonicalization"], _text(draft))
+    # The key window uses the configured skew, not the default 60 (AIP-TIME-002, AIP-DOC-014).
+    ending = _text(_sign(_document(keys=[_key_entry("key-1", K1), _key_entry("key-2", K2, NOW - DAY, NOW - 90)]),
+                         "key-1", K1))
+    for skew in (0, 120):
+        g = vf.group("document.verify", trust={"skew": skew})
+        if skew == 0:
+            vf.add(g, "skew 0: key valid_until now - 90 is inactive", ["KeySelection"],
+                   {"document": ending, "kid": "key-2"}, error="aip_key_inactive")
+        else:
+            vf.add(g, "skew 120: key valid_until now - 90 is usable", ["KeySelection"],
+                   {"document": ending, "kid": "key-2"}, expected={"public_key": b64url(public_raw(K2))})
     return vf.build()
 
 
