@@ -944,8 +944,11 @@ def _digests() -> dict[str, Any]:
            {"scope": ["tool:*"], "tool": long_tool}, expected={"allowed": True})
     vf.add(s, "a tool name of 252 characters", ["ToolName"], {"scope": ["tool:*"], "tool": long_tool + "x"},
            error="aip_input_invalid")
-    for tool, why in [("fs read", "a space"), ("fs:", "an empty last segment"), ("", "empty"), (7, "a number")]:
-        vf.add(s, f"a tool name that is {why}", ["ToolName"], {"scope": ["*"], "tool": tool}, error="aip_input_invalid")
+    bad_tools: list[tuple[object, str]] = [("fs read", "a space"), ("fs:", "an empty last segment"),
+                                           ("", "empty"), (7, "a number")]
+    for bad_tool, why in bad_tools:
+        vf.add(s, f"a tool name that is {why}", ["ToolName"], {"scope": ["*"], "tool": bad_tool},
+               error="aip_input_invalid")
     return vf.build()
 
 
