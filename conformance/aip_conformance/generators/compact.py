@@ -799,6 +799,23 @@ def _proof_edges(vf: VectorFile, tok: str) -> None:
     bad("a proof at the staleness edge (iat = now - max_age - skew) presented twice", ["Replay"],
         _pv(tok, proof(tok, proof_claims(tok, iat=NOW - 360)), repeat=2), "aip_replay_detected")
 
+    # AIP-RPL-002: the record is keyed by (holder, jti). "earlier" presents requests to the
+    # same verifier before the case's own.
+    request = {"operation": "tools/call", "tool": "search", "arguments": ARGS}
+    other_jti = proof(tok, proof_claims(tok, jti="prf-0002"))
+    ok("another jti of the same holder accepted before", ["Replay"],
+       _pv(tok, good, earlier=[{"token": tok, "proof": other_jti, **request}]), {"proof": {"jti": "prf-0001"}})
+    web_holder_tok = token(base_claims(sub=HOLDER_WEB))
+    same_jti = proof(web_holder_tok, proof_claims(web_holder_tok, iss=HOLDER_WEB), kid="key-1", key=K_HOLDER_WEB)
+    ok("the same jti accepted before from another holder", ["Replay"],
+       _pv(tok, good, earlier=[{"token": web_holder_tok, "proof": same_jti, **request}]),
+       {"proof": {"jti": "prf-0001"}})
+    bad("the same proof accepted before, then two others", ["Replay"],
+        _pv(tok, good, earlier=[{"token": tok, "proof": good, **request},
+                                {"token": tok, "proof": other_jti, **request},
+                                {"token": web_holder_tok, "proof": same_jti, **request}]),
+        "aip_replay_detected")
+
     # AIP-PRF-003 iat is a non-negative NumericDate: 0 is one (the verifier's clock near 0; skew
     # 0, so that the restart rule with T = 0 admits iat 0).
     early = vf.group("compact.verify", now=100, trust={**TRUST, "skew": 0})
