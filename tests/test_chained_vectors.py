@@ -13,6 +13,7 @@ from aip import _harness_chained  # noqa: F401  (registers the operations)
 from aip.harness import handle
 from aip_conformance import checks_chained
 from aip_conformance._runner import subset_mismatch
+from aip_conformance._vectors import expand_input
 from aip_conformance.generators import chained
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,15 +37,16 @@ def test_generator_is_byte_reproducible() -> None:
 @pytest.mark.parametrize(("name", "group", "test"), CASES,
                          ids=[f"{n}#{t['tcId']}" for n, _, t in CASES])
 def test_reference_passes(name: str, group: dict[str, Any], test: dict[str, Any]) -> None:
+    inputs = expand_input(test["input"])
     answer = handle({"cmd": "run", "seq": 1, "case": {
         "id": f"{name}#{test['tcId']}", "operation": group["operation"], "now": group["now"],
-        "trust": group["trust"], "input": test["input"]}})
+        "trust": group["trust"], "input": inputs}})
     assert answer is not None and "result" in answer, answer
     result = answer["result"]
     if test["result"] == "valid":
         assert result["valid"], result
         assert subset_mismatch(test.get("expected", {}), result["output"]) is None
-        assert checks_chained.check_output(group["operation"], test["input"],
+        assert checks_chained.check_output(group["operation"], inputs,
                                            result["output"]) == []
     else:
         assert not result["valid"] and result["error"] == test["error"], result

@@ -198,3 +198,16 @@ def test_cli_generate_then_check_detects_drift(
     capsys.readouterr()
     assert main(["vectors", "check"]) == 1
     assert "differs: vectors/synthetic/one.json" in capsys.readouterr().out
+
+
+def test_concat_inputs_are_expanded_and_malformed_ones_refused() -> None:
+    from aip_conformance._vectors import expand_input
+
+    got = expand_input({"lists": [{"$concat": ["a.", {"$repeat": "xy", "count": 3}, ".b"]}],
+                        "keep": {"$concat": "not a list", "other": 1}, "n": 7})
+    assert got == {"lists": ["a.xyxyxy.b"], "keep": {"$concat": "not a list", "other": 1}, "n": 7}
+    assert expand_input({"$concat": [{"$repeat": "x", "count": 0}]}) == ""
+    for bad in ({"$concat": "x"}, {"$concat": [7]}, {"$concat": [{"$repeat": "x", "count": -1}]},
+                {"$concat": [{"$repeat": "x", "count": True}]}):
+        with pytest.raises(VectorFileError):
+            expand_input(bad)

@@ -17,6 +17,7 @@ __all__ = [
     "Case",
     "VectorFile",
     "check_vector_file",
+    "expand_input",
     "iter_cases",
     "load_all_vectors",
     "load_vectors",
@@ -135,6 +136,37 @@ def check_vector_file(obj: object, schemas_dir: Path) -> list[str]:
     return problems
 
 
+def _expand_part(part: object) -> str:
+    if isinstance(part, str):
+        return part
+    if (isinstance(part, dict) and set(part) == {"$repeat", "count"}
+            and isinstance(part["$repeat"], str) and type(part["count"]) is int
+            and part["count"] >= 0):
+        return part["$repeat"] * part["count"]
+    raise VectorFileError(f"a $concat part is neither a string nor {{'$repeat', 'count'}}: "
+                          f"{str(part)[:80]}")
+
+
+def expand_input(value: Any) -> Any:
+    """A case input with every generated string written out.
+
+    An object whose only member is ``"$concat"`` (an array of parts: strings, or objects
+    ``{"$repeat": S, "count": N}`` standing for S written N times) stands for the
+    concatenation of its parts. Vector files use it for inputs too large to store verbatim
+    (a revocation list at its 1 MiB limit); the suite expands it before it sends the case, so
+    an adapter only ever sees the string."""
+    if isinstance(value, dict):
+        if set(value) == {"$concat"}:
+            parts = value["$concat"]
+            if not isinstance(parts, list):
+                raise VectorFileError("$concat is not an array")
+            return "".join(_expand_part(p) for p in parts)
+        return {k: expand_input(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [expand_input(v) for v in value]
+    return value
+
+
 def _cases(name: str, obj: Mapping[str, Any]) -> Iterator[Case]:
     profile = str(obj["profile"])
     stem = Path(name).stem
@@ -152,7 +184,7 @@ def _cases(name: str, obj: Mapping[str, Any]) -> Iterator[Case]:
                 operation=str(group["operation"]),
                 now=int(group["now"]),
                 trust=group.get("trust", {}),
-                input=test["input"],
+                input=expand_input(test["input"]),
                 result=test["result"],
                 error=test.get("error"),
                 expected=test.get("expected"),

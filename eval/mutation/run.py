@@ -309,10 +309,75 @@ def report(statuses: dict[str, str], files: list[str], seconds: float | None, jo
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "mutation.json").write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n",
                                            encoding="utf-8")
+    tables = render_tables(data)
+    for page in (RESULTS / "mutation.md", ROOT / "spec" / "evaluation.md"):
+        _paste(page, tables)
     print(json.dumps({k: data[k] for k in ("total", "counts", "score", "equivalent",
                                            "out_of_reach", "untriaged",
                                            "score_excluding_equivalent",
                                            "score_reachable_excluding_equivalent")}, indent=2))
+
+
+_BEGIN, _END = "<!-- mutation:begin -->", "<!-- mutation:end -->"
+
+
+def _pct(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f}%" if whole else "n/a"
+
+
+def render_tables(data: dict[str, Any]) -> str:
+    """The figures of a run as Markdown: scores, counts, triage and the per-file table."""
+    counts = data["counts"]
+    killed = data["killed_including_timeouts"]
+    judged = killed + counts.get("survived", 0) + counts.get("no tests", 0)
+    equivalent, reach = data["equivalent"], data["out_of_reach"]
+    auto = sum(1 for s in data["survivors"] if s["triage"].startswith("equivalent (message"))
+    lines = [
+        f"mutmut {data['tool_version']}, {data['total']:,} mutants of "
+        f"{len(data['files'])} files of `reference/aip`, the conformance vectors as the only "
+        "test.",
+        "",
+        "| Score | Killed | Of | Rate |",
+        "|---|---:|---:|---:|",
+        f"| all mutants | {killed:,} | {judged:,} | {_pct(killed, judged)} |",
+        f"| mutants that are not equivalent | {killed:,} | {judged - equivalent:,} | "
+        f"{_pct(killed, judged - equivalent)} |",
+        f"| **verification code the suite can reach**: not equivalent, not out of its reach | "
+        f"**{killed:,}** | **{judged - equivalent - reach:,}** | "
+        f"**{_pct(killed, judged - equivalent - reach)}** |",
+        "",
+        "| Verdict | Mutants |",
+        "|---|---:|",
+        f"| killed (a vector fails) | {counts.get('killed', 0):,} |",
+        f"| timeout (counted as killed) | {counts.get('timeout', 0):,} |",
+        f"| survived | {counts.get('survived', 0):,} |",
+        f"| no test reaches the function | {counts.get('no tests', 0):,} |",
+        f"| not checked | {counts.get('not checked', 0):,} |",
+        f"| survivors and unreached, equivalent: message text only (automatic rule) | {auto:,} |",
+        f"| survivors and unreached, equivalent: read and reasoned (triage files) | "
+        f"{equivalent - auto:,} |",
+        f"| survivors and unreached, out of the suite's reach (reason given) | {reach:,} |",
+        f"| survivors and unreached, **not triaged** | **{data['untriaged']:,}** |",
+        "",
+        "| File | Killed | Survived | No tests | Timeout |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, per in data["per_file"].items():
+        lines.append(f"| `{name}` | {per.get('killed', 0):,} | {per.get('survived', 0):,} | "
+                     f"{per.get('no tests', 0):,} | {per.get('timeout', 0):,} |")
+    return "\n".join(lines) + "\n"
+
+
+def _paste(page: Path, text: str) -> None:
+    """Replace what stands between the mutation markers of ``page`` (if it has them)."""
+    if not page.exists():
+        return
+    content = page.read_text(encoding="utf-8")
+    start, end = content.find(_BEGIN), content.find(_END)
+    if start < 0 or end < start:
+        return
+    page.write_text(content[:start + len(_BEGIN)] + "\n" + text + content[end:],
+                    encoding="utf-8")
 
 
 def _mutmut_version() -> str:

@@ -112,6 +112,20 @@ def compact_verify(case: Case) -> dict[str, Any]:
     if proof is not None and not isinstance(proof, str):
         raise AIPError("aip_proof_invalid", "proof is not a string")
     invocation = _invocation(case)
+    # Requests presented to the same verifier (same replay record) before the case's own, in
+    # order; their answers are ignored (AIP-RPL-002 needs two different proofs).
+    earlier = case.input.get("earlier", [])
+    if not isinstance(earlier, list) or len(earlier) > 3 or not all(
+            isinstance(item, dict) for item in earlier):
+        raise AIPError(_IN, "input.earlier is not a list of at most 3 request objects")
+    for item in earlier:
+        before = Case(case.id, case.operation, case.now, item, case.trust)
+        earlier_proof, earlier_invocation = _opt_str(before, "proof"), _invocation(before)
+        try:
+            verifier.verify(item.get("token"), proof=earlier_proof, invocation=earlier_invocation,
+                            now=case.now)
+        except AIPError:
+            pass
     result = None
     for attempt in range(repeat):
         try:

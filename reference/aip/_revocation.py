@@ -77,9 +77,12 @@ def _int(value: object) -> bool:
 
 def verify_revocation_list(jws: str, *, resolver: Resolver, now: int,
                            skew: int = DEFAULT_SKEW) -> RevocationList:
-    """Verify a revocation list (AIP-REV-003..007). The issuer must be a trusted issuer."""
-    if not isinstance(jws, str) or len(jws) > MAX_LIST_BYTES:
-        raise AIPError(_BAD, "revocation list is not a compact JWS of at most 1 MiB")
+    """Verify a revocation list (AIP-REV-003..007, 009). The issuer must be a trusted issuer."""
+    if not isinstance(jws, str):
+        raise AIPError(_BAD, "revocation list is not a string")
+    if len(jws) > MAX_LIST_BYTES:  # AIP-REV-009, before any decoding
+        raise AIPError("aip_limit_exceeded", f"revocation list is {len(jws)} characters, "
+                                             f"limit {MAX_LIST_BYTES}")
     parts = jws.split(".")
     if len(parts) != 3:
         raise AIPError(_BAD, "revocation list is not a compact JWS")

@@ -1019,6 +1019,44 @@ def _revocation(b: Builder) -> dict[str, Any]:
         else:
             f.vf.add(tests, "list signed by a key that ended 90 s ago, beyond the 60 s skew",
                      ["ListKeyWindow"], inp, error=error)
+
+    # AIP-REV-009: the 1 MiB list limit at its boundary. The list is padded with JSON
+    # whitespace (3 spaces = "ICAg" in base64url, after a 3-octet "{  " prefix, so the payload
+    # segment is prefix + "ICAg" * N + rest) and stored as a "$concat" input that the suite
+    # expands (spec/conformance.md, "Test vectors"): 1 MiB does not belong in a vector file.
+    def sized_list(size: int) -> dict[str, Any]:
+        rest = json.dumps({"aip_revocation": "1.0", "issuer": ROOT, "issued_at": NOW - HOUR,
+                           "next_update": NOW + DAY, "revoked_ids": other, "revoked_keys": []},
+                          separators=(",", ":"))[1:]
+        for spaced in (False, True):
+            header = json.dumps({"alg": "EdDSA", "typ": "aip-revocation+jws", "kid": "root-1"},
+                                separators=(", " if spaced else ",", ":"))
+            h64 = b64url(header.encode())
+            for k in range(6):
+                tail = b64url((rest[:-1] + " " * k + "}").encode())
+                room = size - len(h64) - len(".eyAg") - len(tail) - 1 - 86
+                if room < 0 or room % 4:
+                    continue
+                count = room // 4
+                payload = "eyAg" + "ICAg" * count + tail
+                sig = b64url(KEYS["root"].sign(f"{h64}.{payload}".encode()))
+                parts: list[Any] = [f"{h64}.eyAg", {"$repeat": "ICAg", "count": count},
+                                    f"{tail}.{sig}"]
+                assert len(f"{h64}.{payload}.{sig}") == size
+                return {"$concat": parts}
+        raise AssertionError(f"no list of exactly {size} octets")
+
+    f._notes(["Valid"])
+    f.vf.notes["ListSize"] = {"description": "A revocation list is at most 1,048,576 octets "
+                                             "(1 MiB): exactly that is accepted, one more is "
+                                             "refused before decoding.",
+                              "requirements": ["AIP-REV-009"]}
+    inp = {"token": f.token(base), "request": request()}
+    f.vf.add(f.tests, "list of exactly 1,048,576 octets (padded with JSON whitespace)",
+             ["Valid", "ListSize"], {**inp, "revocation_lists": [sized_list(1024 * 1024)]},
+             expected=expected(base))
+    f.vf.add(f.tests, "list of 1,048,577 octets", ["ListSize"],
+             {**inp, "revocation_lists": [sized_list(1024 * 1024 + 1)]}, error="aip_limit_exceeded")
     return f.vf.build()
 
 

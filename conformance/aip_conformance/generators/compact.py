@@ -12,10 +12,12 @@ import base64
 import json
 from typing import Any
 
-from ._common import NOW, VectorFile, b64url, public_raw
+from ._common import NOW, VectorFile, b64url, ed25519_multibase, public_raw, rfc3339
 from ._compact_common import (
     ATTACKER,
     AUD,
+    DAY,
+    DOCUMENTS,
     DRAFT_WEB,
     HOLDER,
     HOLDER_WEB,
@@ -33,6 +35,8 @@ from ._compact_common import (
     MISSING_WEB,
     TRUST,
     UNTRUSTED,
+    _document,
+    _key_entry,
     args_digest,
     base_claims,
     craft,
@@ -194,6 +198,8 @@ DIGEST_NOTES: dict[str, dict[str, Any]] = {
     "Match": {"description": "Exact, prefix and '*' matching of a tool call.",
               "requirements": ["AIP-SCOPE-004", "AIP-SCOPE-005", "AIP-SCOPE-006"]},
     "Within": {"description": "Attenuation: one scope set within another.", "requirements": ["AIP-SCOPE-007"]},
+    "ToolName": {"description": "A tool name must make an exact scope tool:N (at most 251 characters); "
+                                "any other tool is an input error.", "requirements": ["AIP-SCOPE-008"]},
 }
 
 
@@ -823,7 +829,116 @@ def _proofs() -> dict[str, Any]:
         _pv(tok, proof(tok, proof_claims(tok, tool=7))), "aip_proof_invalid")
     bad("proof tool is empty", ["Claims"],
         _pv(tok, proof(tok, proof_claims(tok, tool=""))), "aip_proof_invalid")
+    _proof_edges(vf, tok)
     return vf.build()
+
+
+def _sized_proof(tok: str, size: int) -> str:
+    """An honest proof of exactly ``size`` characters (an ignored ``pad`` claim fills it)."""
+    for kid in (None, HOLDER):
+        for n in range(size):
+            candidate = proof(tok, {**proof_claims(tok), "pad": "x" * n}, kid=kid)
+            if len(candidate) == size:
+                return candidate
+            if len(candidate) > size:
+                break
+    raise AssertionError(f"no proof of exactly {size} characters")
+
+
+def _proof_edges(vf: VectorFile, tok: str) -> None:
+    """Boundaries and malformed-input codes of the proof checks (AIP-PRF-002, AIP-PRF-003,
+    AIP-PRF-007, AIP-RPL-003), each at the exact limit and one past it."""
+    t = vf.group("compact.verify", trust=TRUST)
+    good = proof(tok)
+    gp, gq, gs = good.split(".")
+    head = {"alg": "EdDSA", "typ": "aip-proof+jwt"}
+
+    def ok(comment: str, flags: list[str], inputs: dict[str, Any], expected: dict[str, Any] | None = None) -> None:
+        vf.add(t, comment, flags, inputs, expected=expected or {})
+
+    def bad(comment: str, flags: list[str], inputs: dict[str, Any], error: str) -> None:
+        vf.add(t, comment, flags, inputs, error=error)
+
+    # AIP-PRF-002: the proof's own malformed-input code, for each segment.
+    bad("proof header is not base64url", ["Encoding"], _pv(tok, f"e!J.{gq}.{gs}"), "aip_proof_invalid")
+    bad("proof header is not JSON", ["Encoding"], _pv(tok, craft(raw_json("{alg"), proof_claims(tok), K_HOLDER)),
+        "aip_proof_invalid")
+    bad("proof header is a JSON array, not an object", ["Encoding"],
+        _pv(tok, craft(raw_json("[]"), proof_claims(tok), K_HOLDER)), "aip_proof_invalid")
+    bad("proof payload is a JSON string, not an object", ["Encoding"],
+        _pv(tok, craft(head, raw_json('"claims"'), K_HOLDER)), "aip_proof_invalid")
+    bad("proof signature is not base64url", ["Encoding"], _pv(tok, f"{gp}.{gq}.{'!' * 86}"), "aip_proof_invalid")
+    bad("proof signature of 63 octets", ["Encoding"],
+        _pv(tok, craft(head, proof_claims(tok), None, signature=bytes(63))), "aip_proof_invalid")
+    bad("proof with a non-ASCII character in its signature segment", ["Encoding"],
+        _pv(tok, f"{gp}.{gq}.{gs[:-1]}\u00e9"), "aip_proof_invalid")
+    ok("proof of exactly 8192 octets", ["Encoding"], _pv(tok, _sized_proof(tok, 8192)), {"proof": {"jti": "prf-0001"}})
+    bad("proof of 8193 octets", ["Encoding"], _pv(tok, _sized_proof(tok, 8193)), "aip_limit_exceeded")
+    # AIP-PRF-003: string lengths at their bounds.
+    ok("proof jti of 1 character", ["Claims"], _pv(tok, proof(tok, proof_claims(tok, jti="j"))),
+       {"proof": {"jti": "j"}})
+    ok("proof jti of 128 characters", ["Claims"], _pv(tok, proof(tok, proof_claims(tok, jti="j" * 128))),
+       {"proof": {"jti": "j" * 128}})
+    ok("proof op of 1 character", ["Claims"],
+       _pv(tok, proof(tok, proof_claims(tok, op="x")), operation="x"), {"proof": {"op": "x"}})
+    long_aud = "https://tools.example.com/" + "a" * 230
+    long_tok = token(base_claims(aud=long_aud))
+    ok("proof aud of 256 characters (the verifier's own)", ["Claims", "Audience"],
+       _pv(long_tok, proof(long_tok, proof_claims(long_tok, aud=long_aud)), audience=long_aud))
+    # AIP-RPL-003: a proof is remembered until iat + max_age + skew, inclusive.
+    bad("a proof at the staleness edge (iat = now - max_age - skew) presented twice", ["Replay"],
+        _pv(tok, proof(tok, proof_claims(tok, iat=NOW - 360)), repeat=2), "aip_replay_detected")
+
+    # AIP-RPL-002: the record is keyed by (holder, jti). "earlier" presents requests to the
+    # same verifier before the case's own.
+    request = {"operation": "tools/call", "tool": "search", "arguments": ARGS}
+    other_jti = proof(tok, proof_claims(tok, jti="prf-0002"))
+    ok("another jti of the same holder accepted before", ["Replay"],
+       _pv(tok, good, earlier=[{"token": tok, "proof": other_jti, **request}]), {"proof": {"jti": "prf-0001"}})
+    web_holder_tok = token(base_claims(sub=HOLDER_WEB))
+    same_jti = proof(web_holder_tok, proof_claims(web_holder_tok, iss=HOLDER_WEB), kid="key-1", key=K_HOLDER_WEB)
+    ok("the same jti accepted before from another holder", ["Replay"],
+       _pv(tok, good, earlier=[{"token": web_holder_tok, "proof": same_jti, **request}]),
+       {"proof": {"jti": "prf-0001"}})
+    bad("the same proof accepted before, then two others", ["Replay"],
+        _pv(tok, good, earlier=[{"token": tok, "proof": good, **request},
+                                {"token": tok, "proof": other_jti, **request},
+                                {"token": web_holder_tok, "proof": same_jti, **request}]),
+        "aip_replay_detected")
+
+    # AIP-PRF-003 iat is a non-negative NumericDate: 0 is one (the verifier's clock near 0; skew
+    # 0, so that the restart rule with T = 0 admits iat 0).
+    early = vf.group("compact.verify", now=100, trust={**TRUST, "skew": 0})
+    early_tok = token(base_claims(iss=ISS_KEY, iat=0, nbf=0, exp=3600), kid=ISS_KEY, key=K_ISSK)
+    vf.add(early, "proof iat 0 (the clock at 100 s, skew 0)", ["Claims", "Fresh"],
+           _pv(early_tok, proof(early_tok, proof_claims(early_tok, iat=0))), expected={"proof": {"iat": 0}})
+    vf.add(early, "proof iat -1", ["Claims"],
+           _pv(early_tok, proof(early_tok, proof_claims(early_tok, iat=-1))), error="aip_proof_invalid")
+
+    # AIP-PRF-007 with AIP-DOC-014: the holder's key of an unknown type, and its window with
+    # the configured skew.
+    web_tok = token(base_claims(sub=HOLDER_WEB))
+    holder_doc = _document(HOLDER_WEB, [
+        _key_entry("key-1", K_HOLDER_WEB),
+        {"id": "key-x", "type": "X25519", "public_key_multibase": ed25519_multibase(public_raw(K_HOLDER_WEB)),
+         "valid_from": rfc3339(NOW - 30 * DAY)},
+        _key_entry("key-ending", K_HOLDER_WEB, NOW - 30 * DAY, NOW - 90),
+    ], ("key-1", K_HOLDER_WEB))
+
+    def web_proof(kid: str) -> dict[str, Any]:
+        return _pv(web_tok, proof(web_tok, proof_claims(web_tok, iss=HOLDER_WEB), kid=kid, key=K_HOLDER_WEB))
+
+    for skew in (0, 120):
+        g = vf.group("compact.verify", trust={**TRUST, "skew": skew,
+                                              "documents": {**DOCUMENTS, HOLDER_WEB: holder_doc}})
+        if skew == 0:
+            vf.add(g, "holder's kid names a key of type X25519", ["HolderKey", "WebHolder"], web_proof("key-x"),
+                   error="aip_algorithm_unsupported")
+            vf.add(g, "skew 0: holder key valid_until now - 90 is inactive", ["HolderKey", "WebHolder"],
+                   web_proof("key-ending"), error="aip_key_inactive")
+        else:
+            vf.add(g, "skew 120: holder key valid_until now - 90 is still usable", ["HolderKey", "WebHolder"],
+                   web_proof("key-ending"), expected={})
 
 
 # --- issuing ----------------------------------------------------------------------------------
@@ -951,6 +1066,16 @@ def _digests() -> dict[str, Any]:
                {"scope": scope}, error="aip_token_malformed")
     vf.add(s, "256 characters is the limit", ["Grammar"], {"scope": ["a" * 256]}, expected={"scope": ["a" * 256]})
     vf.add(s, "64 scopes is the limit", ["List"], {"scope": [f"tool:t{i}" for i in range(64)]}, expected={})
+    long_tool = ":".join(["t" * 49] * 5) + "xx"  # 251 characters of the exact production
+    vf.add(s, "a tool name of 251 characters (tool:N is 256)", ["ToolName", "Match"],
+           {"scope": ["tool:*"], "tool": long_tool}, expected={"allowed": True})
+    vf.add(s, "a tool name of 252 characters", ["ToolName"], {"scope": ["tool:*"], "tool": long_tool + "x"},
+           error="aip_input_invalid")
+    bad_tools: list[tuple[object, str]] = [("fs read", "a space"), ("fs:", "an empty last segment"),
+                                           ("", "empty"), (7, "a number")]
+    for bad_tool, why in bad_tools:
+        vf.add(s, f"a tool name that is {why}", ["ToolName"], {"scope": ["*"], "tool": bad_tool},
+               error="aip_input_invalid")
     return vf.build()
 
 

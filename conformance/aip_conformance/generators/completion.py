@@ -608,6 +608,10 @@ def _compact() -> dict[str, Any]:
     f.add(audit, "proof signed by mallory, not the holder", ["Receipt"],
           {"token": tok, "proof": forged, "receipt": receipt(receipt_claims(tok, forged))},
           error="aip_signature_invalid")
+    # The digest the auditor holds is its own input: one that is not even ASCII differs too.
+    f.add(audit, "result digest held is not ASCII", ["ResultCheck"],
+          {"token": tok, "proof": prf, "receipt": good, "result_hash": "sha256:" + "\u00e9" * 64},
+          error="aip_completion_invalid")
     return f.vf.build()
 
 

@@ -193,6 +193,9 @@ def _identifiers() -> dict[str, Any]:
     bad("aip:key without an algorithm (draft-01 examples had one)", ["KeyAlgorithm"],
         "aip:key:" + kid1.rsplit(":", 1)[1])
     _identifiers_from_mutants(vf, t)
+    # A value offered as an identifier that is not a string at all (AIP-ID-001).
+    vf.add(t, "a number, not a string", ["Prefix"], {"identifier": 7}, error="aip_identifier_invalid")
+    vf.add(t, "an array holding an identifier", ["Prefix"], {"identifier": [kid1]}, error="aip_identifier_invalid")
     return vf.build()
 
 
@@ -414,6 +417,28 @@ def _documents() -> dict[str, Any]:
                                      sort_keys=True).encode())
     bad("signed over sorted json.dumps as draft-01's SDK did", ["Draft01Canonicalization"], _text(draft))
     _documents_from_mutants(vf, t)
+    # The key window uses the configured skew, not the default 60 (AIP-TIME-002, AIP-DOC-014).
+    ending = _text(_sign(_document(keys=[_key_entry("key-1", K1), _key_entry("key-2", K2, NOW - DAY, NOW - 90)]),
+                         "key-1", K1))
+    # AIP-DOC-001 at its boundary (insignificant whitespace does not change the signed JCS
+    # form), and nesting far beyond 32 levels, deeper than a recursive parser's own guard.
+    body = text[1:]
+    vf.add(t, "exactly 65,536 bytes (padded with whitespace)", ["Limits"],
+           {"document": "{" + " " * (65536 - len(text.encode())) + body, "identifier": WEB},
+           expected={"signed_by": "key-1"})
+    vf.add(t, "65,537 bytes (padded with whitespace)", ["Limits"],
+           {"document": "{" + " " * (65537 - len(text.encode())) + body, "identifier": WEB},
+           error="aip_limit_exceeded")
+    vf.add(t, "arrays nested 5000 levels deep", ["Limits"],
+           {"document": "[" * 5000 + "]" * 5000, "identifier": WEB}, error="aip_limit_exceeded")
+    for skew in (0, 120):
+        g = vf.group("document.verify", trust={"skew": skew})
+        if skew == 0:
+            vf.add(g, "skew 0: key valid_until now - 90 is inactive", ["KeySelection"],
+                   {"document": ending, "kid": "key-2"}, error="aip_key_inactive")
+        else:
+            vf.add(g, "skew 120: key valid_until now - 90 is usable", ["KeySelection"],
+                   {"document": ending, "kid": "key-2"}, expected={"public_key": b64url(public_raw(K2))})
     return vf.build()
 
 
