@@ -413,7 +413,10 @@ def main(argv: list[str] | None = None) -> int:
         seconds = run(args.jobs)
         if before is not None:
             changed = prune_rechecked(before)
-            print(f"re-judged the mutants of {len(changed)} changed functions", file=sys.stderr)
+            # Triage is keyed by mutant name, and a changed function's mutants are numbered
+            # anew: its hand-triage entries must be redone (name them so nobody has to guess).
+            print(f"re-judged the mutants of {len(changed)} changed functions; redo their hand "
+                  f"triage: {', '.join(changed) or '-'}", file=sys.stderr)
     report(collect(), files, seconds, args.jobs)
     return 0
 
