@@ -29,6 +29,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from ..attacks._report import update_spec
+
 ROOT = Path(__file__).resolve().parents[2]
 STAGE = ROOT / "build" / "mutation"
 RESULTS = ROOT / "eval" / "results"
@@ -311,14 +313,13 @@ def report(statuses: dict[str, str], files: list[str], seconds: float | None, jo
                                            encoding="utf-8")
     tables = render_tables(data)
     for page in (RESULTS / "mutation.md", ROOT / "spec" / "evaluation.md"):
-        _paste(page, tables)
+        update_spec(page, "mutation", tables)
     print(json.dumps({k: data[k] for k in ("total", "counts", "score", "equivalent",
                                            "out_of_reach", "untriaged",
                                            "score_excluding_equivalent",
                                            "score_reachable_excluding_equivalent")}, indent=2))
 
 
-_BEGIN, _END = "<!-- mutation:begin -->", "<!-- mutation:end -->"
 
 
 def _pct(part: int, whole: int) -> str:
@@ -366,18 +367,6 @@ def render_tables(data: dict[str, Any]) -> str:
         lines.append(f"| `{name}` | {per.get('killed', 0):,} | {per.get('survived', 0):,} | "
                      f"{per.get('no tests', 0):,} | {per.get('timeout', 0):,} |")
     return "\n".join(lines) + "\n"
-
-
-def _paste(page: Path, text: str) -> None:
-    """Replace what stands between the mutation markers of ``page`` (if it has them)."""
-    if not page.exists():
-        return
-    content = page.read_text(encoding="utf-8")
-    start, end = content.find(_BEGIN), content.find(_END)
-    if start < 0 or end < start:
-        return
-    page.write_text(content[:start + len(_BEGIN)] + "\n" + text + content[end:],
-                    encoding="utf-8")
 
 
 def _mutmut_version() -> str:

@@ -111,15 +111,8 @@ def _read(response: httpx.Response) -> bytes:
 
 def _json_or_sse(data: bytes, content_type: str, want_id: Any) -> Any:
     if "text/event-stream" in content_type:
-        for line in data.decode("utf-8", "replace").splitlines():
-            if line.startswith("data:"):
-                try:
-                    message = json.loads(line[5:].strip())
-                except ValueError:
-                    continue
-                if isinstance(message, dict) and message.get("id") == want_id:
-                    return message
-        return None
+        messages = _sse_messages(data, want_id)
+        return messages[0] if messages else None
     try:
         return json.loads(data)
     except ValueError:
