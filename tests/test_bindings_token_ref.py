@@ -100,11 +100,6 @@ class TokenServer:
         return self.origin() + path
 
 
-@pytest.fixture(scope="module")
-def ca() -> trustme.CA:
-    return trustme.CA()
-
-
 @pytest.fixture
 def tokens(ca: trustme.CA) -> Iterator[TokenServer]:
     routes: dict[str, Handler] = {}
